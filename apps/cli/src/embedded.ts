@@ -1,0 +1,47 @@
+import { join } from 'node:path';
+import {
+  createFileSinkMailer,
+  createSmtpMailer,
+  createStripeCompatibleProvider,
+  startRuntime,
+  type Config,
+  type Runtime,
+} from '@orderflow/platform';
+import { startPaymentSimulator } from '@orderflow/provider-simulator';
+import { createOrdersService } from '@orderflow/orders';
+import { createInventoryService } from '@orderflow/inventory';
+import { createPaymentsService } from '@orderflow/payments';
+import { createNotificationsService } from '@orderflow/notifications';
+
+/**
+ * The embedded composition root: all four services in one process and on one port, a SQLite file
+ * each, the durable local broker, the built-in payment simulator unless ORDERFLOW_PAYMENT_URL is
+ * set, and the mail sink unless ORDERFLOW_SMTP_URL is set.
+ */
+export async function startEmbedded(config: Config): Promise<Runtime & { paymentUrl: string }> {
+  const simulator = config.payment.url
+    ? undefined
+    : await startPaymentSimulator({
+        port: config.payment.simulator.port,
+        latencyMs: config.payment.simulator.latencyMs,
+        failureRate: config.payment.simulator.failureRate,
+        secretKey: config.payment.secretKey,
+        dataFile: join(config.dataDir, 'payment-simulator.db'),
+      });
+  const paymentUrl = config.payment.url ?? simulator!.url;
+  const provider = createStripeCompatibleProvider({ baseUrl: paymentUrl, secretKey: config.payment.secretKey, timeoutMs: config.payment.timeoutMs });
+  const mailer = config.mail.smtpUrl
+    ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
+    : createFileSinkMailer({ dir: join(config.dataDir, 'mail'), from: config.mail.from });
+  const runtime = await startRuntime({
+    config,
+    services: [createOrdersService(), createInventoryService(), createPaymentsService({ provider }), createNotificationsService({ mailer })],
+    onStopped: async () => {
+      await provider.close();
+      await mailer.close();
+      await simulator?.close();
+    },
+  });
+  runtime.logger.info({ paymentUrl, simulator: simulator !== undefined, mail: config.mail.smtpUrl ?? join(config.dataDir, 'mail') }, 'embedded mode');
+  return Object.assign(runtime, { paymentUrl });
+}

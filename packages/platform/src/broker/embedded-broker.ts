@@ -1,0 +1,352 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import type { EventEnvelope } from '@orderflow/contracts';
+import {
+  isNonRetryable,
+  subjectMatches,
+  type Broker,
+  type ConsumerStats,
+  type DeadLetter,
+  type DeliveredMessage,
+  type SubscribeOptions,
+} from './broker.ts';
+import { fullJitterBackoff } from './backoff.ts';
+
+export interface EmbeddedBrokerOptions {
+  /** SQLite file that holds the messages; survives restarts. */
+  file: string;
+  /** Attempts before a message becomes a dead letter; default 8. */
+  maxAttempts?: number;
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  /** Look for due retries (and for messages other processes published) this often; default 100 ms. */
+  pollMs?: number;
+  /** Keep delivered messages this long for deduplication of republished ids; default 1 h. */
+  retentionMs?: number;
+  onRedelivery?: (consumer: string, message: DeliveredMessage, error: unknown, delayMs: number) => void;
+  onDeadLetter?: (consumer: string, message: DeliveredMessage, error: unknown) => void;
+}
+
+const SCHEMA = `
+create table if not exists messages (
+  id text primary key,
+  subject text not null,
+  envelope text not null,
+  published_at integer not null
+);
+create index if not exists messages_published_at on messages(published_at);
+create table if not exists consumers (name text primary key, subjects text not null);
+create table if not exists deliveries (
+  seq integer primary key autoincrement,
+  consumer text not null,
+  message_id text not null,
+  attempts integer not null default 0,
+  next_at integer not null,
+  status text not null default 'ready',
+  last_error text,
+  updated_at integer not null,
+  unique (consumer, message_id)
+);
+create index if not exists deliveries_due on deliveries(consumer, status, next_at, seq);
+create index if not exists deliveries_message on deliveries(message_id);
+`;
+
+interface Row {
+  seq: number;
+  message_id: string;
+  attempts: number;
+  envelope: string;
+}
+
+class Pump {
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly inFlightKeys = new Set<string>();
+  private wakeFn: (() => void) | undefined;
+  private woken = false;
+  running = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    readonly opts: SubscribeOptions,
+    private readonly broker: EmbeddedBroker,
+  ) {}
+
+  get size(): number {
+    return this.inFlight.size;
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  wake(): void {
+    this.woken = true;
+    this.wakeFn?.();
+  }
+
+  async stop(timeoutMs: number): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    const all = Promise.allSettled([...this.inFlight.values()]);
+    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(t);
+        self.wakeFn = undefined;
+        resolve();
+      }
+      this.wakeFn = done;
+    });
+  }
+
+  private async run(): Promise<void> {
+    const concurrency = this.opts.concurrency ?? 16;
+    while (this.running) {
+      this.woken = false;
+      const room = concurrency - this.inFlight.size;
+      let started = 0;
+      if (room > 0) {
+        const rows = this.broker.fetchDue(this.opts.consumer, room * 4 + this.inFlight.size);
+        for (const row of rows) {
+          if (started >= room) break;
+          if (this.inFlight.has(row.message_id)) continue;
+          const envelope = JSON.parse(row.envelope) as EventEnvelope;
+          // Per-key ordering: one message per aggregate at a time.
+          if (this.inFlightKeys.has(envelope.key)) continue;
+          started += 1;
+          this.dispatch(row, envelope);
+        }
+      }
+      if (started > 0 && this.inFlight.size < concurrency) continue;
+      if (!this.woken) await this.sleep(this.broker.pollMs);
+    }
+  }
+
+  private dispatch(row: Row, envelope: EventEnvelope): void {
+    const message: DeliveredMessage = { ...envelope, attempt: row.attempts + 1 };
+    this.inFlightKeys.add(envelope.key);
+    const p = (async () => {
+      try {
+        await this.opts.handler(message);
+        this.broker.ack(this.opts.consumer, row.message_id);
+      } catch (error) {
+        this.broker.nack(this.opts.consumer, message, error);
+      } finally {
+        this.inFlight.delete(row.message_id);
+        this.inFlightKeys.delete(envelope.key);
+        this.wake();
+      }
+    })();
+    this.inFlight.set(row.message_id, p);
+  }
+}
+
+class EmbeddedBroker implements Broker {
+  private readonly db: SQLite.Database;
+  private readonly pumps: Pump[] = [];
+  private consumers = new Map<string, readonly string[]>();
+  private started = false;
+  private pendingAcks: Array<[string, string]> = [];
+  private ackScheduled = false;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  readonly pollMs: number;
+  private readonly maxAttempts: number;
+  private readonly stmts;
+
+  constructor(private readonly opts: EmbeddedBrokerOptions) {
+    if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
+    this.db = new SQLite(opts.file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.pollMs = opts.pollMs ?? 100;
+    this.maxAttempts = opts.maxAttempts ?? 8;
+    this.stmts = {
+      insertMessage: this.db.prepare('insert or ignore into messages (id, subject, envelope, published_at) values (?, ?, ?, ?)'),
+      insertDelivery: this.db.prepare(
+        'insert or ignore into deliveries (consumer, message_id, next_at, updated_at) values (?, ?, ?, ?)',
+      ),
+      loadConsumers: this.db.prepare('select name, subjects from consumers'),
+      upsertConsumer: this.db.prepare(
+        'insert into consumers (name, subjects) values (?, ?) on conflict(name) do update set subjects = excluded.subjects',
+      ),
+      due: this.db.prepare(
+        `select d.seq, d.message_id, d.attempts, m.envelope from deliveries d join messages m on m.id = d.message_id
+         where d.consumer = ? and d.status = 'ready' and d.next_at <= ? order by d.next_at, d.seq limit ?`,
+      ),
+      ack: this.db.prepare('delete from deliveries where consumer = ? and message_id = ?'),
+      retry: this.db.prepare(
+        `update deliveries set attempts = attempts + 1, next_at = ?, last_error = ?, updated_at = ? where consumer = ? and message_id = ?`,
+      ),
+      dead: this.db.prepare(
+        `update deliveries set attempts = attempts + 1, status = 'dead', last_error = ?, updated_at = ? where consumer = ? and message_id = ?`,
+      ),
+      listDead: this.db.prepare(
+        `select d.consumer, d.message_id, d.attempts, d.last_error, d.updated_at, m.envelope from deliveries d
+         join messages m on m.id = d.message_id where d.status = 'dead' and (? is null or d.consumer = ?) order by d.updated_at desc limit ?`,
+      ),
+      replay: this.db.prepare(
+        `update deliveries set status = 'ready', attempts = 0, next_at = ?, updated_at = ? where consumer = ? and message_id = ? and status = 'dead'`,
+      ),
+      stats: this.db.prepare(
+        `select consumer, sum(status = 'ready') as pending, sum(status = 'dead') as dead from deliveries group by consumer`,
+      ),
+      prune: this.db.prepare(
+        `delete from messages where published_at < ? and not exists (select 1 from deliveries d where d.message_id = messages.id)`,
+      ),
+    };
+    this.refreshConsumers();
+  }
+
+  private refreshConsumers(): void {
+    const rows = this.stmts.loadConsumers.all() as Array<{ name: string; subjects: string }>;
+    this.consumers = new Map(rows.map((r) => [r.name, JSON.parse(r.subjects) as string[]]));
+  }
+
+  async publish(events: readonly EventEnvelope[]): Promise<void> {
+    if (events.length === 0) return;
+    // Another process may have registered consumers on the same file (tests, a CLI replay).
+    if (!this.started) this.refreshConsumers();
+    const now = Date.now();
+    const woken = new Set<string>();
+    this.db.transaction(() => {
+      for (const e of events) {
+        const r = this.stmts.insertMessage.run(e.id, e.subject, JSON.stringify(e), now);
+        if (r.changes === 0) continue; // already published: dropped, as NATS does with Nats-Msg-Id
+        for (const [consumer, subjects] of this.consumers) {
+          if (subjects.some((s) => subjectMatches(s, e.subject))) {
+            this.stmts.insertDelivery.run(consumer, e.id, now, now);
+            woken.add(consumer);
+          }
+        }
+      }
+    })();
+    for (const p of this.pumps) if (woken.has(p.opts.consumer)) p.wake();
+  }
+
+  subscribe(opts: SubscribeOptions): void {
+    this.stmts.upsertConsumer.run(opts.consumer, JSON.stringify(opts.subjects));
+    this.consumers.set(opts.consumer, opts.subjects);
+    const pump = new Pump(opts, this);
+    this.pumps.push(pump);
+    if (this.started) pump.start();
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    // Whatever was in flight when the last process died was never acked: deliver it again.
+    this.db.prepare(`update deliveries set status = 'ready' where status = 'inflight'`).run();
+    for (const p of this.pumps) p.start();
+    const retention = this.opts.retentionMs ?? 3_600_000;
+    this.pruneTimer = setInterval(() => this.stmts.prune.run(Date.now() - retention), 60_000);
+    this.pruneTimer.unref();
+  }
+
+  fetchDue(consumer: string, limit: number): Row[] {
+    this.flushAcks();
+    return this.stmts.due.all(consumer, Date.now(), limit) as Row[];
+  }
+
+  ack(consumer: string, messageId: string): void {
+    this.pendingAcks.push([consumer, messageId]);
+    if (!this.ackScheduled) {
+      this.ackScheduled = true;
+      setImmediate(() => this.flushAcks());
+    }
+  }
+
+  private flushAcks(): void {
+    this.ackScheduled = false;
+    if (this.pendingAcks.length === 0) return;
+    const acks = this.pendingAcks;
+    this.pendingAcks = [];
+    this.db.transaction(() => {
+      for (const [c, m] of acks) this.stmts.ack.run(c, m);
+    })();
+  }
+
+  nack(consumer: string, message: DeliveredMessage, error: unknown): void {
+    const now = Date.now();
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (isNonRetryable(error) || message.attempt >= this.maxAttempts) {
+      this.stmts.dead.run(text, now, consumer, message.id);
+      this.opts.onDeadLetter?.(consumer, message, error);
+      return;
+    }
+    const delay = fullJitterBackoff(message.attempt, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);
+    this.stmts.retry.run(now + delay, text, now, consumer, message.id);
+    this.opts.onRedelivery?.(consumer, message, error, delay);
+  }
+
+  deadLetters = {
+    list: async (opts: { consumer?: string; limit?: number } = {}): Promise<DeadLetter[]> => {
+      const rows = this.stmts.listDead.all(opts.consumer ?? null, opts.consumer ?? null, opts.limit ?? 100) as Array<{
+        consumer: string;
+        message_id: string;
+        attempts: number;
+        last_error: string | null;
+        updated_at: number;
+        envelope: string;
+      }>;
+      return rows.map((r) => {
+        const e = JSON.parse(r.envelope) as EventEnvelope;
+        return {
+          id: `${r.consumer}:${r.message_id}`,
+          consumer: r.consumer,
+          messageId: r.message_id,
+          subject: e.subject,
+          type: e.type,
+          key: e.key,
+          attempts: r.attempts,
+          lastError: r.last_error ?? '',
+          deadAt: new Date(r.updated_at).toISOString(),
+          data: e.data,
+        };
+      });
+    },
+    replay: async (id: string): Promise<boolean> => {
+      const slash = id.indexOf(':');
+      if (slash < 0) return false;
+      const consumer = id.slice(0, slash);
+      const now = Date.now();
+      const r = this.stmts.replay.run(now, now, consumer, id.slice(slash + 1));
+      for (const p of this.pumps) if (p.opts.consumer === consumer) p.wake();
+      return r.changes === 1;
+    },
+  };
+
+  async stats(): Promise<ConsumerStats[]> {
+    const rows = this.stmts.stats.all() as Array<{ consumer: string; pending: number; dead: number }>;
+    return rows.map((r) => ({
+      consumer: r.consumer,
+      pending: Number(r.pending ?? 0),
+      dead: Number(r.dead ?? 0),
+      inFlight: this.pumps.filter((p) => p.opts.consumer === r.consumer).reduce((n, p) => n + p.size, 0),
+    }));
+  }
+
+  async close(timeoutMs = 10_000): Promise<void> {
+    await Promise.all(this.pumps.map((p) => p.stop(timeoutMs)));
+    this.flushAcks();
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.db.close();
+  }
+}
+
+/**
+ * A durable broker inside the process, on its own SQLite file: messages and per-consumer
+ * deliveries survive a crash; unacked deliveries are redelivered on the next start.
+ */
+export function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Broker {
+  return new EmbeddedBroker(opts);
+}

@@ -1,0 +1,28 @@
+import type { Kysely, Transaction } from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/**
+ * The Database port: one per service, owned by that service alone. Adapters: SQLite (embedded)
+ * and PostgreSQL (distributed). Queries go through Kysely, so they are parameterised and the
+ * same code runs on both.
+ */
+export interface Database<DB = any> {
+  readonly dialect: Dialect;
+  /** For reads and single statements. */
+  readonly db: Kysely<DB>;
+  /**
+   * Runs `fn` in one transaction; commits when it resolves, rolls back when it throws (and rethrows).
+   * Commit listeners run after a successful commit.
+   */
+  transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /** Called after every successful commit (e.g. to wake the outbox relay). */
+  onCommit(listener: () => void): void;
+  close(): Promise<void>;
+}
+
+export interface Migration {
+  /** Unique and sortable, e.g. `orders-001-init`. Applied in array order, once. */
+  name: string;
+  up(db: Kysely<any>, dialect: Dialect): Promise<void>;
+}

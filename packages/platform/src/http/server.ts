@@ -1,0 +1,67 @@
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from '../logger.ts';
+import { platformErrors } from '../errors.ts';
+import { toProblem } from './problem.ts';
+
+export type HttpServer = FastifyInstance;
+
+export interface HttpServerOptions {
+  logger: Logger;
+  /** Answers /readyz: ready only between start and the beginning of shutdown. */
+  isReady: () => boolean;
+  /** Extra readiness checks (a database ping); all must pass. */
+  readinessChecks?: Array<() => Promise<void>>;
+  bodyLimitBytes?: number;
+}
+
+/**
+ * The HTTP edge every service shares: JSON schema validation with unknown fields rejected,
+ * every error as application/problem+json, request logs, `/healthz` and `/readyz`.
+ */
+export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    disableRequestLogging: true,
+    bodyLimit: opts.bodyLimitBytes ?? 64 * 1024,
+    maxParamLength: 200,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info(
+      { route: req.routeOptions.url ?? 'unmatched', method: req.method, status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100 },
+      'request',
+    );
+  });
+
+  app.setErrorHandler(async (error, req, reply) => {
+    const problem = toProblem(error, req.url);
+    if (problem.status >= 500) req.log.error({ err: error }, 'unhandled error');
+    if (problem.status === 503 || problem.status === 429) reply.header('retry-after', '1');
+    return reply.status(problem.status).type('application/problem+json').send(problem);
+  });
+
+  app.setNotFoundHandler(async (req, reply) => {
+    const problem = toProblem(platformErrors.create('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`), req.url);
+    return reply.status(404).type('application/problem+json').send(problem);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    if (!opts.isReady()) return reply.status(503).type('application/problem+json').send(toProblem(platformErrors.create('NOT_READY', 'Starting or stopping')));
+    for (const check of opts.readinessChecks ?? []) {
+      try {
+        await check();
+      } catch {
+        return reply.status(503).type('application/problem+json').send(toProblem(platformErrors.create('NOT_READY', 'A dependency is not ready')));
+      }
+    }
+    return { status: 'ready' };
+  });
+  return app as unknown as FastifyInstance;
+}
+
+export type RoutePlugin = FastifyPluginAsync;

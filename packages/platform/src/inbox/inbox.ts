@@ -1,0 +1,27 @@
+import type { Kysely } from 'kysely';
+import type { PlatformTables } from '../db/platform-migrations.ts';
+
+/**
+ * Records that `consumer` has processed `messageId`, inside the handler's transaction.
+ * Returns false when it already had: the caller then changes nothing, so a redelivered
+ * event is applied once.
+ */
+export async function claimInbox(trx: Kysely<any>, consumer: string, messageId: string): Promise<boolean> {
+  const r = await (trx as Kysely<PlatformTables>)
+    .insertInto('inbox')
+    .values({ consumer, message_id: messageId, processed_at: new Date().toISOString() })
+    .onConflict((oc) => oc.columns(['consumer', 'message_id']).doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+}
+
+/** True when `consumer` has already processed `messageId` (a read before an outside call). */
+export async function inboxHas(db: Kysely<any>, consumer: string, messageId: string): Promise<boolean> {
+  const r = await (db as Kysely<PlatformTables>)
+    .selectFrom('inbox')
+    .select('message_id')
+    .where('consumer', '=', consumer)
+    .where('message_id', '=', messageId)
+    .executeTakeFirst();
+  return r !== undefined;
+}

@@ -1,0 +1,29 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Paths never written to logs: keys, secrets, card data. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'apiKey',
+  '*.apiKey',
+  'secretKey',
+  '*.secretKey',
+  'paymentMethod',
+  '*.paymentMethod',
+];
+
+/** JSON logs, one line per event, with the service name on every line. */
+export function createLogger(opts: { level?: string; service?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+  return pino(
+    {
+      level: opts.level ?? 'info',
+      base: { service: opts.service ?? 'orderflow' },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    opts.destination ?? pino.destination({ sync: false }),
+  );
+}

@@ -1,0 +1,59 @@
+import type { Kysely } from 'kysely';
+import { EVENT_VERSION, subjectFor, type EventEnvelope, type EventMap, type EventType } from '@orderflow/contracts';
+import { uuidv7 } from '../ids.ts';
+import type { PlatformTables } from '../db/platform-migrations.ts';
+
+/** An event to publish, written with the data it describes. */
+export interface NewEvent<T extends EventType = EventType> {
+  type: T;
+  key: string;
+  data: EventMap[T];
+}
+
+/** Supplies transport headers for new events, e.g. the current `traceparent`. Set by observability. */
+let headerSource: () => Record<string, string> = () => ({});
+
+export function setOutboxHeaderSource(fn: () => Record<string, string>): void {
+  headerSource = fn;
+}
+
+/**
+ * Writes events into the outbox inside the caller's transaction, so they exist if and only if
+ * the state change that caused them commits. The relay publishes them afterwards.
+ */
+export async function appendToOutbox(trx: Kysely<any>, events: readonly NewEvent[]): Promise<EventEnvelope[]> {
+  if (events.length === 0) return [];
+  const headers = headerSource();
+  const now = new Date().toISOString();
+  const envelopes: EventEnvelope[] = events.map((e) => {
+    const subject = subjectFor(e.type);
+    return {
+      id: uuidv7(),
+      type: e.type,
+      version: EVENT_VERSION,
+      source: subject.slice(0, subject.indexOf('.')),
+      subject,
+      key: e.key,
+      occurredAt: now,
+      data: e.data,
+      headers,
+    };
+  });
+  await (trx as Kysely<PlatformTables>)
+    .insertInto('outbox')
+    .values(
+      envelopes.map((e) => ({
+        id: e.id,
+        type: e.type,
+        subject: e.subject,
+        version: e.version,
+        source: e.source,
+        key: e.key,
+        data: JSON.stringify(e.data),
+        headers: JSON.stringify(e.headers),
+        occurred_at: e.occurredAt,
+      })),
+    )
+    .execute();
+  return envelopes;
+}

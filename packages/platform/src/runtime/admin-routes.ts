@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { Broker } from '../broker/broker.ts';
+import { requireAdmin } from '../http/auth.ts';
+import { platformErrors } from '../errors.ts';
+
+/** Dead letters over the admin API: list, and put one back for delivery. */
+export function registerAdminRoutes(app: FastifyInstance, deps: { broker: Broker; adminKey: string }): void {
+  const preHandler = requireAdmin(deps.adminKey);
+  app.get(
+    '/v1/admin/dead-letters',
+    {
+      preHandler,
+      schema: {
+        tags: ['admin'],
+        querystring: Type.Object(
+          { consumer: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req) => {
+      const q = req.query as { consumer?: string; limit?: number };
+      return { items: await deps.broker.deadLetters.list(q) };
+    },
+  );
+  app.post(
+    '/v1/admin/dead-letters/:id/replay',
+    {
+      preHandler,
+      schema: { tags: ['admin'], params: Type.Object({ id: Type.String({ maxLength: 200 }) }) },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: string };
+      if (!(await deps.broker.deadLetters.replay(id))) throw platformErrors.create('NOT_FOUND', `No dead letter ${id}`);
+      return reply.status(202).send({ id, status: 'replayed' });
+    },
+  );
+}

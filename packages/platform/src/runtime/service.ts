@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Database, Migration } from '../db/database.ts';
+import type { Broker, SubscribeOptions } from '../broker/broker.ts';
+
+/** What the bootstrap hands each service: its own database, the broker, the HTTP edge, logs. */
+export interface ServiceContext {
+  readonly name: string;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly db: Database;
+  readonly broker: Broker;
+  readonly http: FastifyInstance;
+  readonly adminKey: string;
+  /** Durable subscription; the consumer name defaults to the service name. */
+  subscribe(opts: Omit<SubscribeOptions, 'consumer'> & { consumer?: string }): void;
+  /** Runs at shutdown, after HTTP and consumers have drained, before the database closes. */
+  onStop(fn: () => Promise<void> | void): void;
+}
+
+/** A bounded context: a name, its own migrations, and a setup that registers routes and handlers. */
+export interface ServiceModule {
+  readonly name: string;
+  readonly migrations: readonly Migration[];
+  setup(ctx: ServiceContext): Promise<void>;
+}

@@ -1,0 +1,2 @@
+export { createInventoryService } from './service.ts';
+export { inventoryErrors } from './errors.ts';

@@ -1,0 +1,2 @@
+export { createNotificationsService } from './service.ts';
+export { messageIdFor } from './compose.ts';

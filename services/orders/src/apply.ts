@@ -1,0 +1,24 @@
+import type { Kysely } from 'kysely';
+import { appendToOutbox, type AppError, type Result, err, ok } from '@orderflow/platform';
+import type { OrdersDb } from './schema.ts';
+import { loadOrder, saveState, toState, toView, type OrderView } from './repository.ts';
+import { transition, type OrderInput } from './order.ts';
+import { orderErrors } from './errors.ts';
+
+/**
+ * Loads the order, runs the state machine, and writes the new state with its events into the
+ * outbox — all inside the caller's transaction.
+ */
+export async function applyToOrder(trx: Kysely<OrdersDb>, orderId: string, input: OrderInput): Promise<Result<OrderView, AppError>> {
+  const loaded = await loadOrder(trx, orderId);
+  if (!loaded) return err(orderErrors.create('ORDER_NOT_FOUND', `No order ${orderId}`));
+  const { row, facts } = loaded;
+  const next = transition(facts, toState(row), input);
+  if (!next.ok) return next;
+  if (!(await saveState(trx, orderId, row.status, next.value.state))) {
+    throw new Error(`order ${orderId} changed concurrently; retrying`);
+  }
+  await appendToOutbox(trx, next.value.events);
+  const after = await loadOrder(trx, orderId);
+  return ok(toView(after!.row));
+}

@@ -1,0 +1,3 @@
+export { createOrdersService } from './service.ts';
+export { orderErrors } from './errors.ts';
+export type { OrderErrorCode } from './errors.ts';

@@ -1,0 +1,25 @@
+import { subjectFor } from '@orderflow/contracts';
+import type { Database, ServiceModule } from '@orderflow/platform';
+import { ordersMigrations, type OrdersDb } from './schema.ts';
+import { registerOrdersRoutes } from './routes.ts';
+import { onProductUpserted, onSagaReply } from './handlers.ts';
+import { loadPepper } from './api-keys.ts';
+
+/** Orders: customers and their keys, order intake with idempotency, and the saga's state machine. */
+export function createOrdersService(): ServiceModule {
+  return {
+    name: 'orders',
+    migrations: ordersMigrations,
+    async setup(ctx) {
+      const db = ctx.db as Database<OrdersDb>;
+      const pepper = await loadPepper(db.db, ctx.config.keyPepper);
+      registerOrdersRoutes(ctx.http, { db, adminKey: ctx.adminKey, pepper });
+      ctx.subscribe({
+        subjects: [subjectFor('StockReserved'), subjectFor('StockReservationFailed'), subjectFor('PaymentSucceeded'), subjectFor('PaymentDeclined'), subjectFor('PaymentFailed')],
+        handler: onSagaReply(db, ctx.logger),
+        concurrency: 32,
+      });
+      ctx.subscribe({ consumer: 'orders-catalog', subjects: [subjectFor('ProductUpserted')], handler: onProductUpserted(db) });
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export { createPaymentsService } from './service.ts';
+export type { PaymentsDeps } from './service.ts';
+export { chargeKey, refundKey } from './keys.ts';
