@@ -98,7 +98,7 @@ describe('the order flow, end to end through the real process', () => {
     assert.equal(other.status, 422);
     assert.equal(other.body.code, 'IDEMPOTENCY_KEY_REUSED');
     assert.match(other.headers.get('content-type') ?? '', /application\/problem\+json/);
-    const missing = await api.placeOrder(alice.apiKey, body, undefined);
+    const missing = await api.placeOrder(alice.apiKey, body, null);
     assert.equal(missing.status, 400);
     assert.equal(missing.body.code, 'IDEMPOTENCY_KEY_MISSING');
     const long = await api.placeOrder(alice.apiKey, body, 'k'.repeat(256));

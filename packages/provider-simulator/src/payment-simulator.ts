@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { parseForm, readBody, writeReply } from './http-io.ts';
@@ -67,6 +67,38 @@ async function toRoutedRequest(req: IncomingMessage, url: URL): Promise<RoutedRe
   return routed;
 }
 
+/** Holds sockets that must never be answered, each dropped after `HANG_MS` or on close. */
+function createHangTracker(): { hang(res: ServerResponse): void; clear(): void } {
+  const timers = new Set<NodeJS.Timeout>();
+  return {
+    hang(res) {
+      const timer = setTimeout(() => res.socket?.destroy(), HANG_MS);
+      timers.add(timer);
+      res.on('close', () => {
+        clearTimeout(timer);
+        timers.delete(timer);
+      });
+    },
+    clear() {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+    },
+  };
+}
+
+/** Listens and returns the base URL. */
+async function listen(server: Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  return `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+}
+
 /**
  * Starts a Stripe-compatible payment provider on loopback: `POST /v1/payment_intents`
  * (confirm=true), `POST /v1/refunds`, `GET` of both (one and list; the list filters
@@ -83,16 +115,7 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions = {}):
   if (opts.dataFile) mkdirSync(dirname(opts.dataFile), { recursive: true });
   const store = openSimulatorStore(opts.dataFile);
   const ctx: SimContext = { store, gate: createIdempotencyGate(store), knobs };
-  const hangTimers = new Set<NodeJS.Timeout>();
-
-  const hang = (res: ServerResponse): void => {
-    const timer = setTimeout(() => res.socket?.destroy(), HANG_MS);
-    hangTimers.add(timer);
-    res.on('close', () => {
-      clearTimeout(timer);
-      hangTimers.delete(timer);
-    });
-  };
+  const hangs = createHangTracker();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (opts.secretKey !== undefined && req.headers.authorization !== `Bearer ${opts.secretKey}`) {
@@ -101,7 +124,7 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions = {}):
     const routed = await toRoutedRequest(req, new URL(req.url ?? '/', 'http://simulator'));
     if (!routed) return writeReply(res, { ...invalidRequest('Request body too large.'), status: 413 });
     const result = await route(ctx, routed);
-    if (result === HANG) return hang(res);
+    if (result === HANG) return hangs.hang(res);
     if (routed.method === 'POST' && routed.idempotencyKey !== undefined) {
       result.headers = { 'idempotency-key': routed.idempotencyKey, ...result.headers };
     }
@@ -115,23 +138,20 @@ export async function startPaymentSimulator(opts: PaymentSimulatorOptions = {}):
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  let url: string;
+  try {
+    url = await listen(server, opts.port ?? 0, opts.host ?? '127.0.0.1');
+  } catch (err) {
+    store.close();
+    throw err;
+  }
 
   return {
-    url: `http://${host}:${addr.port}`,
+    url,
     setKnobs: (k) => void Object.assign(knobs, checkKnobs(k)),
     knobs: () => ({ ...knobs }),
     close: async () => {
-      for (const t of hangTimers) clearTimeout(t);
-      hangTimers.clear();
+      hangs.clear();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -41,8 +41,9 @@ export function apiClient(baseUrl: string) {
     async getProduct(sku: string) {
       return call('GET', `/v1/products/${sku}`);
     },
-    placeOrder(key: string, body: unknown, idempotencyKey: string | undefined = randomUUID()) {
-      return call('POST', '/v1/orders', { key, body, headers: idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey } });
+    /** `idempotencyKey: null` sends none. */
+    placeOrder(key: string, body: unknown, idempotencyKey: string | null = randomUUID()) {
+      return call('POST', '/v1/orders', { key, body, headers: idempotencyKey === null ? {} : { 'idempotency-key': idempotencyKey } });
     },
     getOrder(key: string, id: string) {
       return call('GET', `/v1/orders/${id}`, { key });

@@ -30,6 +30,9 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // JSON only: without this, fastify would accept text/plain bodies and fail them later as invalid.
+  app.removeContentTypeParser('text/plain');
+
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
       { route: req.routeOptions.url ?? 'unmatched', method: req.method, status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100 },
