@@ -91,7 +91,9 @@ class Pump {
     this.wake();
     await this.loop;
     const all = Promise.allSettled([...this.inFlight.values()]);
-    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   private sleep(ms: number): Promise<void> {
