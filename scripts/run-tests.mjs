@@ -19,7 +19,8 @@ function find(dir, pred, out = []) {
 }
 
 const isTest = (p) => p.endsWith('.test.ts');
-const unit = [...['packages', 'services', 'apps'].flatMap((d) => find(join(root, d), isTest)), 'test/boundaries.test.ts'];
+const topLevel = readdirSync(join(root, 'test')).filter((n) => n.endsWith('.test.ts')).map((n) => `test/${n}`);
+const unit = [...['packages', 'services', 'apps'].flatMap((d) => find(join(root, d), isTest)), ...topLevel];
 const e2e = find(join(root, 'test/e2e'), isTest);
 const files = suite === 'unit' ? unit : suite === 'e2e' ? e2e : [...unit, ...e2e];
 

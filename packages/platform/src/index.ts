@@ -32,6 +32,6 @@ export type { ServiceContext, ServiceModule } from './runtime/service.ts';
 export type { Runtime, RuntimeOptions } from './runtime/runtime.ts';
 export { startRuntime, stopOnSignals } from './runtime/runtime.ts';
 export type { PaymentProvider, ChargeRequest, ChargeResult, RefundRequest, RefundResult } from './payment-provider/index.ts';
-export { createStripeCompatibleProvider, PaymentProviderError } from './payment-provider/index.ts';
+export { createStripeCompatibleProvider, PaymentProviderError, paymentProviderErrorSpecs } from './payment-provider/index.ts';
 export type { Mailer, MailMessage } from './mailer/index.ts';
-export { createSmtpMailer, createFileSinkMailer } from './mailer/index.ts';
+export { createSmtpMailer, createFileSinkMailer, MailerError, mailerErrorSpecs } from './mailer/index.ts';

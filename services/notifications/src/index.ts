@@ -1,2 +1,3 @@
 export { createNotificationsService } from './service.ts';
 export { messageIdFor } from './compose.ts';
+export { notificationErrors } from './handlers.ts';
