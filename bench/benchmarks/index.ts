@@ -8,4 +8,4 @@ export type { Benchmark, BenchContext } from './types.ts';
  * Every benchmark, in the order `npm run bench` (no name) runs them. Later ones may use
  * earlier results (steady offers a rate derived from intake's e2e median). Add new ones here.
  */
-export const benchmarks: readonly Benchmark<any>[] = [intake, steady];
+export const benchmarks: readonly Benchmark[] = [intake, steady];

@@ -17,11 +17,16 @@ export interface OrderflowRun extends OrdersMeasurement {
   readonly setupMs: number;
 }
 
+/** A side of a run that threw. */
+export interface Failed {
+  readonly error: string;
+}
+
 /** One interleaved pair; a side that failed carries its error instead. */
 export interface IntakeRun {
   readonly run: number;
-  readonly bare: BareRun | { readonly error: string };
-  readonly orderflow: OrderflowRun | { readonly error: string };
+  readonly bare: BareRun | Failed;
+  readonly orderflow: OrderflowRun | Failed;
   /** Ratios within this run (same minute, same machine state). */
   readonly intakeOverBare: number;
   readonly e2eOverIntake: number;
@@ -46,7 +51,9 @@ export interface IntakeResult {
   readonly verdicts: { readonly intakeOverBare: string; readonly e2eOverIntake: string };
 }
 
-const isOk = <T extends object>(side: T | { error: string }): side is T => !('error' in side);
+function isOk<T extends object>(side: T | Failed): side is T {
+  return !('error' in side);
+}
 
 async function runBare(s: Scenario, log: BenchContext['log']): Promise<BareRun> {
   const bare = await startBare();
@@ -76,7 +83,7 @@ async function runOrderflow(s: Scenario, log: BenchContext['log']): Promise<Orde
   }
 }
 
-async function attempt<T>(label: string, log: BenchContext['log'], fn: () => Promise<T>): Promise<T | { error: string }> {
+async function attempt<T>(label: string, log: BenchContext['log'], fn: () => Promise<T>): Promise<T | Failed> {
   try {
     return await fn();
   } catch (err) {
