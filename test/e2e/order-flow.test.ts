@@ -174,6 +174,18 @@ describe('the order flow, end to end through the real process', () => {
     assert.deepEqual(mailsFor(confirmed.id).map((m) => m.messageId).sort(), [`order-${confirmed.id}-cancelled@orderflow`, `order-${confirmed.id}-confirmed@orderflow`]);
   });
 
+  test('health, readiness and the OpenAPI document are served', async () => {
+    assert.equal((await api.call('GET', '/healthz')).status, 200);
+    assert.equal((await api.call('GET', '/readyz')).status, 200);
+    const doc = await api.call('GET', '/openapi.json');
+    assert.equal(doc.status, 200);
+    assert.equal(doc.body.openapi, '3.1.0');
+    for (const path of ['/v1/orders', '/v1/orders/{id}', '/v1/orders/{id}/cancel', '/v1/customers', '/v1/products/{sku}']) {
+      assert.ok(doc.body.paths[path], `documents ${path}`);
+    }
+    assert.equal(doc.body.paths['/v1/orders'].post.requestBody.content['application/json'].schema.additionalProperties, false);
+  });
+
   test('40 concurrent buyers of 5 units: exactly 5 confirmed and stock 0', async () => {
     await api.putProduct(sys.adminKey, 'drop-race', { priceCents: 9900, stock: 5 });
     const buyers = await Promise.all(Array.from({ length: 40 }, () => api.createCustomer(sys.adminKey)));

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from '../logger.ts';
 import { platformErrors } from '../errors.ts';
@@ -19,7 +20,7 @@ export interface HttpServerOptions {
  * The HTTP edge every service shares: JSON schema validation with unknown fields rejected,
  * every error as application/problem+json, request logs, `/healthz` and `/readyz`.
  */
-export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
+export async function createHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger,
     disableRequestLogging: true,
@@ -29,6 +30,17 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Registered first so it sees every route: the OpenAPI document comes from the validating schemas.
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'orderflow', version: '1.0.0', description: 'Order processing: orders, inventory, payments, notifications.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } as object }, async () => app.swagger());
 
   // JSON only: without this, fastify would accept text/plain bodies and fail them later as invalid.
   app.removeContentTypeParser('text/plain');
@@ -52,8 +64,8 @@ export function createHttpServer(opts: HttpServerOptions): FastifyInstance {
     return reply.status(404).type('application/problem+json').send(problem);
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/healthz', { schema: { hide: true } as object }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } as object }, async (_req, reply) => {
     if (!opts.isReady()) return reply.status(503).type('application/problem+json').send(toProblem(platformErrors.create('NOT_READY', 'Starting or stopping')));
     for (const check of opts.readinessChecks ?? []) {
       try {

@@ -57,7 +57,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const databases: Database[] = [];
   const relays: OutboxRelay[] = [];
   const stopHooks: Array<() => Promise<void> | void> = [];
-  const http = createHttpServer({ logger, isReady: () => ready });
+  const http = await createHttpServer({ logger, isReady: () => ready });
   registerAdminRoutes(http, { broker, adminKey: admin.key });
 
   for (const service of opts.services) {
