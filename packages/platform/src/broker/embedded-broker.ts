@@ -59,18 +59,38 @@ interface Row {
   envelope: string;
 }
 
+interface Buffered {
+  row: Row;
+  envelope: EventEnvelope;
+}
+
+/**
+ * One consumer's delivery loop. Due deliveries are fetched in batches into a local buffer (each
+ * envelope parsed once) and started from there as room frees up, so the cost per message stays
+ * constant however long the backlog is.
+ */
 class Pump {
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly inFlightKeys = new Set<string>();
+  private buffer: Buffered[] = [];
+  /** Ids buffered or in flight: a fetch skips them. */
+  private readonly known = new Set<string>();
   private wakeFn: (() => void) | undefined;
   private woken = false;
+  /** New or due messages may be in the store: set by a publish and by the poll timer, cleared by a short fetch. */
+  private dirty = true;
   running = false;
   private loop: Promise<void> | undefined;
+  private readonly concurrency: number;
+  private readonly batch: number;
 
   constructor(
     readonly opts: SubscribeOptions,
     private readonly broker: EmbeddedBroker,
-  ) {}
+  ) {
+    this.concurrency = opts.concurrency ?? 16;
+    this.batch = Math.max(64, this.concurrency * 4);
+  }
 
   get size(): number {
     return this.inFlight.size;
@@ -84,6 +104,12 @@ class Pump {
   wake(): void {
     this.woken = true;
     this.wakeFn?.();
+  }
+
+  /** A publish for this consumer: there is something new to fetch. */
+  notify(): void {
+    this.dirty = true;
+    this.wake();
   }
 
   async stop(timeoutMs: number): Promise<void> {
@@ -109,26 +135,37 @@ class Pump {
     });
   }
 
+  private fill(): void {
+    const limit = this.known.size + this.batch;
+    const rows = this.broker.fetchDue(this.opts.consumer, limit);
+    this.dirty = rows.length === limit;
+    for (const row of rows) {
+      if (this.known.has(row.message_id)) continue;
+      this.known.add(row.message_id);
+      this.buffer.push({ row, envelope: JSON.parse(row.envelope) as EventEnvelope });
+    }
+  }
+
+  /** Starts buffered messages while there is room, skipping keys already in flight (per-key order). */
+  private schedule(): void {
+    if (this.inFlight.size >= this.concurrency || this.buffer.length === 0) return;
+    const keep: Buffered[] = [];
+    for (const b of this.buffer) {
+      if (this.inFlight.size < this.concurrency && !this.inFlightKeys.has(b.envelope.key)) this.dispatch(b.row, b.envelope);
+      else keep.push(b);
+    }
+    this.buffer = keep;
+  }
+
   private async run(): Promise<void> {
-    const concurrency = this.opts.concurrency ?? 16;
     while (this.running) {
       this.woken = false;
-      const room = concurrency - this.inFlight.size;
-      let started = 0;
-      if (room > 0) {
-        const rows = this.broker.fetchDue(this.opts.consumer, room * 4 + this.inFlight.size);
-        for (const row of rows) {
-          if (started >= room) break;
-          if (this.inFlight.has(row.message_id)) continue;
-          const envelope = JSON.parse(row.envelope) as EventEnvelope;
-          // Per-key ordering: one message per aggregate at a time.
-          if (this.inFlightKeys.has(envelope.key)) continue;
-          started += 1;
-          this.dispatch(row, envelope);
-        }
-      }
-      if (started > 0 && this.inFlight.size < concurrency) continue;
-      if (!this.woken) await this.sleep(this.broker.pollMs);
+      if (this.dirty && this.buffer.length < this.concurrency) this.fill();
+      this.schedule();
+      if (!this.woken) {
+        await this.sleep(this.broker.pollMs);
+        if (!this.woken) this.dirty = true; // the timer fired: retries may have come due
+      } else await new Promise<void>((r) => setImmediate(r));
     }
   }
 
@@ -144,6 +181,7 @@ class Pump {
       } finally {
         this.inFlight.delete(row.message_id);
         this.inFlightKeys.delete(envelope.key);
+        this.known.delete(row.message_id);
         this.wake();
       }
     })();
@@ -232,7 +270,7 @@ class EmbeddedBroker implements Broker {
         }
       }
     })();
-    for (const p of this.pumps) if (woken.has(p.opts.consumer)) p.wake();
+    for (const p of this.pumps) if (woken.has(p.opts.consumer)) p.notify();
   }
 
   subscribe(opts: SubscribeOptions): void {
@@ -322,7 +360,7 @@ class EmbeddedBroker implements Broker {
       const consumer = id.slice(0, slash);
       const now = Date.now();
       const r = this.stmts.replay.run(now, now, consumer, id.slice(slash + 1));
-      for (const p of this.pumps) if (p.opts.consumer === consumer) p.wake();
+      for (const p of this.pumps) if (p.opts.consumer === consumer) p.notify();
       return r.changes === 1;
     },
   };

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from '../logger.ts';
@@ -23,9 +23,10 @@ export interface HttpServerOptions {
 export async function createHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger,
-    disableRequestLogging: true,
+    // One request line of our own (onResponse below) instead of fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimitBytes ?? 64 * 1024,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },

@@ -90,6 +90,8 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
         failures = 0;
         if (n === batchSize) continue;
         if (!woken) await sleep(idlePollMs);
+        // Let the other commits of this turn of the event loop land, then publish them together.
+        await new Promise<void>((r) => setImmediate(r));
       } catch (error) {
         failures += 1;
         opts.onPublishError?.(error, failures);
