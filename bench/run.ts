@@ -6,11 +6,13 @@
  * everything with machine facts to bench/results/latest.json. Load goes to 127.0.0.1 only;
  * every child is stopped and every temp dir removed on exit, error or signal.
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchmarks, type BenchContext } from './benchmarks/index.ts';
 import { tiers, type Scenario, type TierName } from './scenarios.ts';
 import { cleanupAll, exitAfterCleanup } from './lib/cleanup.ts';
 import { machineFacts } from './lib/machine.ts';
+import { resultsDir } from './lib/paths.ts';
 import { writeResults } from './lib/results.ts';
 
 const usage = `usage: npm run bench -- [benchmark...] [options]
@@ -25,9 +27,11 @@ options:
   --duration S       seconds of measured load per run
   --connections C    concurrent connections
   --rate R           offered orders/s for the steady benchmark (default: from intake's e2e)
+  --profile          run orderflow under --cpu-prof (bench/results/profiles/) and print where
+                     its CPU went (diagnostic: the profiler lowers the figures)
   -h, --help`;
 
-function parseCli(): { names: string[]; scenario: Scenario; rate: number | undefined } {
+function parseCli(): { names: string[]; scenario: Scenario; rate: number | undefined; profile: boolean } {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
@@ -37,6 +41,7 @@ function parseCli(): { names: string[]; scenario: Scenario; rate: number | undef
       duration: { type: 'string' },
       connections: { type: 'string' },
       rate: { type: 'string' },
+      profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -57,7 +62,7 @@ function parseCli(): { names: string[]; scenario: Scenario; rate: number | undef
     ...(values.connections === undefined ? {} : { connections: positiveInt('--connections', values.connections) }),
   };
   const rate = values.rate === undefined ? undefined : positiveNumber('--rate', values.rate);
-  return { names: positionals, scenario, rate };
+  return { names: positionals, scenario, rate, profile: values.profile };
 }
 
 class UsageError extends Error {
@@ -83,7 +88,8 @@ function budgetS(s: Scenario, count: number): number {
 }
 
 async function main(): Promise<number> {
-  const { names, scenario, rate } = parseCli();
+  const { names, scenario, rate, profile } = parseCli();
+  const profileDir = profile ? join(resultsDir, 'profiles', new Date().toISOString().replace(/[:.]/g, '-')) : undefined;
   const selected = names.length === 0 ? benchmarks : benchmarks.filter((b) => names.includes(b.name));
   const machine = machineFacts();
   const started = Date.now();
@@ -105,7 +111,7 @@ async function main(): Promise<number> {
   const earlier = new Map<string, unknown>();
   const failures: Record<string, string> = {};
   for (const bench of selected) {
-    const ctx: BenchContext = { scenario, earlier, rate, log };
+    const ctx: BenchContext = { scenario, earlier, rate, profileDir, log };
     try {
       const result = await bench.run(ctx);
       earlier.set(bench.name, result);
@@ -123,6 +129,7 @@ async function main(): Promise<number> {
     elapsedS: (Date.now() - started) / 1000,
     machine,
     scenario,
+    profileDir: profileDir ?? null,
     benchmarks: Object.fromEntries(earlier),
     failures,
   });

@@ -1,10 +1,13 @@
+import { join } from 'node:path';
 import { orderBody, targets, type Scenario } from '../scenarios.ts';
 import { startBare } from '../lib/bare.ts';
+import { ChildExitedError } from '../lib/child.ts';
 import { cpuWindow, type CpuSplit } from '../lib/cpu.ts';
 import { runLoad, type LoadResult } from '../lib/load.ts';
 import { measureOrders, openSession, ordersLoad, type OrdersMeasurement } from '../lib/orders-load.ts';
+import { formatProfile, summariseMainProfile, type ProfileSummary } from '../lib/profile.ts';
 import { median, ratio, verdict } from '../lib/stats.ts';
-import { fmt, ms, pct, table } from '../lib/table.ts';
+import { fmt, ms, pct, ratioText, table } from '../lib/table.ts';
 import type { Benchmark, BenchContext } from './types.ts';
 
 export interface BareRun {
@@ -15,6 +18,8 @@ export interface BareRun {
 export interface OrderflowRun extends OrdersMeasurement {
   readonly startupMs: number;
   readonly setupMs: number;
+  /** With --profile: where the orderflow process spent its CPU. */
+  readonly profile?: ProfileSummary;
 }
 
 /** A side of a run that threw. */
@@ -70,26 +75,39 @@ async function runBare(s: Scenario, log: BenchContext['log']): Promise<BareRun> 
   }
 }
 
-async function runOrderflow(s: Scenario, log: BenchContext['log']): Promise<OrderflowRun> {
-  const session = await openSession();
+async function runOrderflow(s: Scenario, log: BenchContext['log'], profileDir: string | undefined): Promise<OrderflowRun> {
+  const session = await openSession({ profileDir });
+  let run: OrderflowRun;
   try {
     if (s.warmupS > 0) await ordersLoad(session, s.connections, s.warmupS);
     log(`  orderflow: ${s.durationS} s load on ${session.system.url} (started in ${session.startupMs} ms, set up in ${session.setupMs} ms)`);
     const m = await measureOrders(session, { connections: s.connections, durationS: s.durationS, drainTimeoutS: s.drainTimeoutS, drainPollMs: s.drainPollMs });
     log(`  orderflow: ${m.intake.ok} accepted, ${m.e2e.drained ? `all final ${fmt(m.e2e.tailS, 1)} s after the load` : 'DID NOT DRAIN'}`);
-    return { ...m, startupMs: session.startupMs, setupMs: session.setupMs };
+    run = { ...m, startupMs: session.startupMs, setupMs: session.setupMs };
   } finally {
     await session.close();
   }
+  const profile = profileDir === undefined ? undefined : await summariseMainProfile(profileDir);
+  return profile === undefined ? run : { ...run, profile };
 }
 
+/**
+ * Runs one side of a run. A child that ended without being asked to (a crash, or a process
+ * outside the bench killing it) gets one fresh retry; any other failure is recorded as is.
+ */
 async function attempt<T>(label: string, log: BenchContext['log'], fn: () => Promise<T>): Promise<T | Failed> {
-  try {
-    return await fn();
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    log(`  ${label} FAILED: ${message}`);
-    return { error: message };
+  for (let tries = 1; ; tries++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      log(`  ${label} FAILED: ${message}`);
+      if (err instanceof ChildExitedError && tries < 2) {
+        log(`  ${label}: retrying once with a fresh process`);
+        continue;
+      }
+      return { error: message };
+    }
   }
 }
 
@@ -103,7 +121,7 @@ export const intake: Benchmark<IntakeResult> = {
     for (let i = 1; i <= s.runs; i++) {
       ctx.log(`intake run ${i}/${s.runs}`);
       const bare = await attempt('bare', ctx.log, () => runBare(s, ctx.log));
-      const of = await attempt('orderflow', ctx.log, () => runOrderflow(s, ctx.log));
+      const of = await attempt('orderflow', ctx.log, () => runOrderflow(s, ctx.log, ctx.profileDir && join(ctx.profileDir, `intake-run${i}`)));
       const bareRate = isOk(bare) ? bare.load.okPerS : NaN;
       const intakeRate = isOk(of) ? of.intake.okPerS : NaN;
       const e2eRate = isOk(of) ? of.e2e.perS : NaN;
@@ -151,8 +169,8 @@ export const intake: Benchmark<IntakeResult> = {
         o ? fmt(o.intake.non2xx + o.intake.errors) : '-',
         o ? (o.e2e.drained ? fmt(o.e2e.perS) : 'did not drain') : '-',
         o ? fmt(o.e2e.tailS, 1) : '-',
-        fmt(run.intakeOverBare, 2),
-        fmt(run.e2eOverIntake, 2),
+        ratioText(run.intakeOverBare),
+        ratioText(run.e2eOverIntake),
       ];
     });
     const m = r.median;
@@ -167,8 +185,8 @@ export const intake: Benchmark<IntakeResult> = {
       '',
       fmt(m.e2ePerS),
       fmt(m.tailS, 1),
-      fmt(m.intakeOverBare, 2),
-      fmt(m.e2eOverIntake, 2),
+      ratioText(m.intakeOverBare),
+      ratioText(m.e2eOverIntake),
     ]);
     const main = table(
       ['run', 'bare req/s', 'p50 ms', 'p99 ms', 'orders 202/s', 'p50 ms', 'p99 ms', 'non-2xx+err', 'e2e final/s', 'tail s', 'intake/bare', 'e2e/intake'],
@@ -199,11 +217,13 @@ export const intake: Benchmark<IntakeResult> = {
       const o = run.orderflow;
       const codes = Object.entries(o.intake.statusCounts).map(([k, v]) => `${k}×${v}`).join(' ');
       const extra = o.intake.errors > 0 ? `, ${o.intake.errors} socket errors (${o.intake.timeouts} timeouts)` : '';
-      return [`run ${run.run} statuses: ${codes}${extra}; orders created ${o.e2e.created}, final ${o.e2e.final}`];
+      const stuck = o.e2e.drained ? '' : `; NOT DRAINED after ${s.drainTimeoutS} s: ${JSON.stringify(o.e2e.byStatus)}`;
+      return [`run ${run.run} statuses: ${codes}${extra}; orders created ${o.e2e.created}, final ${o.e2e.final}${stuck}`];
     });
 
+    const profiled = r.runs.map((run) => (isOk(run.orderflow) ? run.orderflow.profile : undefined)).find((p) => p !== undefined);
     const verdictLine = (label: string, value: number, target: number, word: string): string =>
-      `${label} = ${fmt(value, 2)}  (target >= ${target})  ${word}`;
+      `${label} = ${ratioText(value)}  (target >= ${target})  ${word}`;
     return [
       head,
       '',
@@ -218,6 +238,7 @@ export const intake: Benchmark<IntakeResult> = {
       verdictLine('  intake / bare    ', m.intakeOverBare, targets.intakeOverBare, r.verdicts.intakeOverBare),
       verdictLine('  e2e / intake     ', m.e2eOverIntake, targets.e2eOverIntake, r.verdicts.e2eOverIntake),
       '  e2e = accepted / (last order final - load start); tail = last order final - load end',
+      ...(profiled ? ['', 'NOTE: orderflow ran under --cpu-prof; its figures are lower than without the profiler.', formatProfile(profiled)] : []),
     ].join('\n');
   },
 };

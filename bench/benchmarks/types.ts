@@ -7,6 +7,8 @@ export interface BenchContext {
   readonly earlier: ReadonlyMap<string, unknown>;
   /** Explicit offered rate for rate-driven benchmarks (--rate). */
   readonly rate: number | undefined;
+  /** When set (--profile), orderflow children run under --cpu-prof writing into this dir. */
+  readonly profileDir: string | undefined;
   /** Progress line to stderr. */
   log(message: string): void;
 }

@@ -14,6 +14,13 @@ export interface Child {
   tail(): string;
   /** SIGTERM, then SIGKILL after {@link killGraceMs}; resolves once the process is gone. */
   stop(): Promise<void>;
+  /** Why the child is gone if it ended without {@link Child.stop} (crash, or killed from outside). */
+  unexpectedExit(): string | undefined;
+}
+
+/** The child under test ended while the benchmark still needed it. */
+export class ChildExitedError extends Error {
+  override name = 'ChildExitedError';
 }
 
 export interface StartNodeOptions {
@@ -22,6 +29,8 @@ export interface StartNodeOptions {
   /** Script and arguments after `node --import tsx`, relative to the repo root. */
   readonly args: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /** Extra node flags before `--import tsx` (e.g. --cpu-prof). */
+  readonly nodeArgs?: readonly string[];
   /** A stdout JSON line for which this returns a value means "ready". */
   readonly ready: (line: Record<string, unknown>) => string | undefined;
   /** Give up (and kill the child) after this long. Default 30 s. */
@@ -34,7 +43,7 @@ export interface StartNodeOptions {
  * Throws with the output tail if the child exits or times out first.
  */
 export async function startNode(opts: StartNodeOptions): Promise<{ child: Child; value: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', ...opts.args], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', ...opts.args], {
     cwd: repoRoot,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,9 +73,13 @@ function wrap(proc: ChildProcess, pid: number, stdoutLines: Set<(line: string) =
     else proc.once('exit', () => resolve());
   });
   const alive = (): boolean => proc.exitCode === null && proc.signalCode === null;
+  let stopping = false;
+  const unexpectedExit = (): string | undefined =>
+    alive() || stopping ? undefined : `pid ${pid} exited by itself (code ${proc.exitCode}, signal ${proc.signalCode})`;
 
   const stop = registerCleanup({
     run: async () => {
+      stopping = true;
       if (!alive()) return;
       proc.kill('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
@@ -84,7 +97,7 @@ function wrap(proc: ChildProcess, pid: number, stdoutLines: Set<(line: string) =
       if (alive()) proc.kill('SIGKILL');
     },
   });
-  return { pid, process: proc, tail: () => lines.join('\n'), stop };
+  return { pid, process: proc, tail: () => lines.join('\n'), stop, unexpectedExit };
 }
 
 async function waitReady(

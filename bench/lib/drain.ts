@@ -18,6 +18,10 @@ export interface DrainResult {
   readonly counts: OrderCounts;
   /** Wall time spent waiting after the call. */
   readonly waitedMs: number;
+  /** Orders per status when the wait ended, e.g. { confirmed: 980, awaiting_payment: 3 }. */
+  readonly byStatus: Readonly<Record<string, number>>;
+  /** Set when `abortIf` ended the wait early (e.g. the server is gone). */
+  readonly aborted?: string;
 }
 
 /**
@@ -26,11 +30,12 @@ export interface DrainResult {
  */
 export interface OrdersWatch {
   counts(): OrderCounts;
+  byStatus(): Record<string, number>;
   /**
    * Polls every `pollMs` until all orders are final and at least `minFinal` are, or until
    * `timeoutMs`; then `drained` is false.
    */
-  waitUntilDrained(opts: { minFinal: number; timeoutMs: number; pollMs: number }): Promise<DrainResult>;
+  waitUntilDrained(opts: { minFinal: number; timeoutMs: number; pollMs: number; abortIf?: () => string | undefined }): Promise<DrainResult>;
   close(): void;
 }
 
@@ -46,6 +51,10 @@ export function watchOrders(dataDir: string): OrdersWatch {
     `select count(*) as total, coalesce(sum(status in (${placeholders})), 0) as final, null as lastFinal from orders`,
   );
 
+  const statusStmt = db.prepare('select status, count(*) as n from orders group by status');
+  const byStatus = (): Record<string, number> =>
+    Object.fromEntries((statusStmt.all() as { status: string; n: number }[]).map((r) => [r.status, r.n]));
+
   const counts = (): OrderCounts => {
     const row = (withTime
       ? withTime.get(...finalStatuses, ...finalStatuses)
@@ -54,7 +63,7 @@ export function watchOrders(dataDir: string): OrdersWatch {
     return { total: row.total, final: row.final, lastFinalAt: Number.isFinite(parsed) ? parsed : undefined };
   };
 
-  const waitUntilDrained: OrdersWatch['waitUntilDrained'] = async ({ minFinal, timeoutMs, pollMs }) => {
+  const waitUntilDrained: OrdersWatch['waitUntilDrained'] = async ({ minFinal, timeoutMs, pollMs, abortIf }) => {
     const started = Date.now();
     let lastFinalSeen = started;
     let previousFinal = -1;
@@ -66,14 +75,16 @@ export function watchOrders(dataDir: string): OrdersWatch {
         previousFinal = c.final;
       }
       const done = c.final >= minFinal && c.final === c.total;
-      if (done || now - started > timeoutMs) {
-        return { drained: done, lastFinalAt: c.lastFinalAt ?? lastFinalSeen, counts: c, waitedMs: now - started };
+      const aborted = done ? undefined : abortIf?.();
+      if (done || aborted !== undefined || now - started > timeoutMs) {
+        const result = { drained: done, lastFinalAt: c.lastFinalAt ?? lastFinalSeen, counts: c, waitedMs: now - started, byStatus: byStatus() };
+        return aborted === undefined ? result : { ...result, aborted };
       }
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
   };
 
-  return { counts, waitUntilDrained, close: () => db.close() };
+  return { counts, byStatus, waitUntilDrained, close: () => db.close() };
 }
 
 function tryPrepare(db: Database.Database, sql: string): Database.Statement | undefined {

@@ -1,5 +1,7 @@
 import { orderBody } from '../scenarios.ts';
+import { ChildExitedError } from './child.ts';
 import { cpuWindow, type CpuSplit } from './cpu.ts';
+import type { DrainResult } from './drain.ts';
 import { watchOrders, type OrdersWatch } from './drain.ts';
 import { runLoad, type LoadResult } from './load.ts';
 import { setupFixture, startSystem, type Fixture, type System } from './system.ts';
@@ -24,6 +26,8 @@ export interface EndToEnd {
   /** Orders the load created in the database (can exceed `accepted` by requests cut off at the end). */
   readonly created: number;
   readonly final: number;
+  /** Orders per status at the end of the wait (shows where undrained orders are stuck). */
+  readonly byStatus: Readonly<Record<string, number>>;
   /** Last final order minus load start, seconds. */
   readonly seconds: number;
   /** accepted / seconds; NaN if the orders did not drain. */
@@ -40,10 +44,15 @@ export interface OrdersMeasurement {
   readonly cpuDrain: CpuSplit;
 }
 
-/** Starts a fresh orderflow (new data dir) and sets up the fixture; stops it again on failure. */
-export async function openSession(): Promise<Session> {
+/**
+ * Starts a fresh orderflow (new data dir) and sets up the fixture; stops it again on failure.
+ * With `profileDir`, the child runs under --cpu-prof and writes its profile there on exit.
+ */
+export async function openSession(opts: { profileDir?: string | undefined } = {}): Promise<Session> {
   const t0 = Date.now();
-  const system = await startSystem();
+  const system = await startSystem({
+    nodeArgs: opts.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`],
+  });
   const t1 = Date.now();
   try {
     const fixture = await setupFixture(system.url);
@@ -76,8 +85,14 @@ export function ordersLoad(session: Session, connections: number, durationS: num
 
 /** Waits until every order so far is final and returns how many there are. Throws if they do not drain. */
 export async function settle(session: Session, timeoutS: number, pollMs: number): Promise<number> {
-  const res = await session.watch.waitUntilDrained({ minFinal: 0, timeoutMs: timeoutS * 1000, pollMs });
-  if (!res.drained) throw new Error(`orders from before the measurement did not drain in ${timeoutS} s (${res.counts.final}/${res.counts.total} final)`);
+  const res = await session.watch.waitUntilDrained({ minFinal: 0, timeoutMs: timeoutS * 1000, pollMs, abortIf: session.system.child.unexpectedExit });
+  throwIfAborted(session, res);
+  if (!res.drained) {
+    throw new Error(
+      `orders from before the measurement did not drain in ${timeoutS} s: ${JSON.stringify(res.byStatus)}` +
+        `\n--- orderflow output tail ---\n${session.system.child.tail()}`,
+    );
+  }
   return res.counts.final;
 }
 
@@ -93,12 +108,16 @@ export async function measureOrders(
   const endLoad = cpuWindow(session.system.child.pid);
   const intake = await ordersLoad(session, opts.connections, opts.durationS, opts.overallRate);
   const cpuLoad = endLoad();
+  const gone = session.system.child.unexpectedExit();
+  if (gone !== undefined) throw new ChildExitedError(`orderflow ended during the load: ${gone}\n--- orderflow output tail ---\n${session.system.child.tail()}`);
   const endDrain = cpuWindow(session.system.child.pid);
   const drain = await session.watch.waitUntilDrained({
     minFinal: baseline + intake.ok,
     timeoutMs: opts.drainTimeoutS * 1000,
     pollMs: opts.drainPollMs,
+    abortIf: session.system.child.unexpectedExit,
   });
+  throwIfAborted(session, drain);
   const cpuDrain = endDrain();
   const seconds = (drain.lastFinalAt - intake.startedAt) / 1000;
   return {
@@ -113,6 +132,15 @@ export async function measureOrders(
       seconds,
       perS: drain.drained && seconds > 0 ? intake.ok / seconds : NaN,
       tailS: Math.max(0, (drain.lastFinalAt - intake.finishedAt) / 1000),
+      byStatus: drain.byStatus,
     },
   };
+}
+
+function throwIfAborted(session: Session, res: DrainResult): void {
+  if (res.aborted === undefined) return;
+  throw new ChildExitedError(
+    `orderflow ended while orders were draining: ${res.aborted}; orders ${JSON.stringify(res.byStatus)}` +
+      `\n--- orderflow output tail ---\n${session.system.child.tail()}`,
+  );
 }

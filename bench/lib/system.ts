@@ -28,7 +28,7 @@ const requestTimeoutMs = 10_000;
  * the bench admin key and the per-key rate limit off; resolves once it logs "orderflow started".
  * Throws with the child's output tail if it does not start within 60 s.
  */
-export async function startSystem(extraEnv: Readonly<Record<string, string>> = {}): Promise<System> {
+export async function startSystem(opts: { env?: Readonly<Record<string, string>>; nodeArgs?: readonly string[] } = {}): Promise<System> {
   const dataDir = await mkdtemp(join(tmpdir(), 'orderflow-bench-'));
   const removeDir = registerTempDir(dataDir);
   try {
@@ -40,8 +40,9 @@ export async function startSystem(extraEnv: Readonly<Record<string, string>> = {
         ORDERFLOW_DATA_DIR: dataDir,
         ORDERFLOW_ADMIN_KEY: fixture.adminKey,
         ORDERFLOW_RATE_LIMIT_PER_KEY: '0',
-        ...extraEnv,
+        ...opts.env,
       },
+      nodeArgs: opts.nodeArgs ?? [],
       ready: (line) => (line.msg === 'orderflow started' && typeof line.url === 'string' ? line.url : undefined),
       readyTimeoutMs: 60_000,
     });

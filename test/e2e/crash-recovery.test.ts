@@ -12,7 +12,7 @@ test('SIGKILL right after 20 orders were accepted: a restart finishes all 20, on
   const d = tempDataDir();
   try {
     // A slow provider keeps the orders in flight when the process dies.
-    const env = { ORDERFLOW_SMTP_URL: smtp.url, ORDERFLOW_SIMULATOR_LATENCY_MS: '150', ORDERFLOW_SIMULATOR_PORT: String(20000 + Math.floor(Math.random() * 20000)) };
+    const env = { ORDERFLOW_SMTP_URL: smtp.url, ORDERFLOW_SIMULATOR_LATENCY_MS: '150' };
     let sys = await startSystem({ dataDir: d.dir, env });
     let api = apiClient(sys.url);
     const cust = await api.createCustomer(sys.adminKey);
