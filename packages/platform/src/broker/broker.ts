@@ -56,7 +56,9 @@ export interface Broker {
     replay(id: string): Promise<boolean>;
   };
   stats(): Promise<ConsumerStats[]>;
-  /** Stops fetching, waits for handlers in flight (up to `timeoutMs`), closes. */
+  /** Stops fetching and waits for handlers in flight (up to `timeoutMs`); publishing still works. */
+  drain(timeoutMs?: number): Promise<void>;
+  /** Drains (if not yet done), then closes. */
   close(timeoutMs?: number): Promise<void>;
 }
 

@@ -375,9 +375,13 @@ class EmbeddedBroker implements Broker {
     }));
   }
 
-  async close(timeoutMs = 10_000): Promise<void> {
+  async drain(timeoutMs = 10_000): Promise<void> {
     await Promise.all(this.pumps.map((p) => p.stop(timeoutMs)));
     this.flushAcks();
+  }
+
+  async close(timeoutMs = 10_000): Promise<void> {
+    await this.drain(timeoutMs);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.db.close();
   }

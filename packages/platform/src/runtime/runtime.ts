@@ -103,9 +103,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       ready = false;
       logger.info('shutting down: draining requests and handlers');
       await http.close();
-      await broker.close(config.shutdownTimeoutMs);
+      await broker.drain(config.shutdownTimeoutMs);
       // Handlers are done; publish what they wrote so nothing waits for the next start.
       for (const r of relays) await r.stop();
+      await broker.close(0);
       for (const fn of stopHooks) await fn();
       for (const db of databases) await db.close();
       await opts.onStopped?.();
