@@ -114,6 +114,10 @@ export async function startSmtpPeer(opts: { failNext?: number } = {}): Promise<S
       resolve();
     });
   });
+  // A client that dies mid-session (a SIGKILLed orderflow) resets its socket; smtp-server reports
+  // that as an 'error' on the server, which would otherwise be an uncaught exception in the test.
+  const connectionErrors: Error[] = [];
+  server.on('error', (e: Error) => connectionErrors.push(e));
   const { port } = server.server.address() as AddressInfo;
 
   return {
