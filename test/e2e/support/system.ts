@@ -51,6 +51,10 @@ export async function startSystem(opts: StartOptions = {}): Promise<SystemProces
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A test file that ends early must not leave the process running (tests also kill it in finally/after).
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   const logs: string[] = [];
   let url = '';
   let paymentUrl = '';
