@@ -28,6 +28,8 @@ export interface Config {
   };
   keyPepper: string | undefined;
   shutdownTimeoutMs: number;
+  /** Requests per second per API key (and per address without a key), with a burst; `perKey` 0: off. */
+  rateLimit: { perKey: number; burst: number };
 }
 
 export class ConfigError extends Error {
@@ -59,6 +61,11 @@ function num(env: Env, name: string, def: number, min: number, max: number): num
 function str(env: Env, name: string): string | undefined {
   const v = env[name];
   return v === undefined || v === '' ? undefined : v;
+}
+
+function rateLimit(env: Env): Config['rateLimit'] {
+  const perKey = num(env, 'ORDERFLOW_RATE_LIMIT_PER_KEY', 100, 0, 1_000_000);
+  return { perKey, burst: num(env, 'ORDERFLOW_RATE_LIMIT_BURST', Math.max(1, perKey * 2), 1, 10_000_000) };
 }
 
 /**
@@ -94,5 +101,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     keyPepper: str(env, 'ORDERFLOW_KEY_PEPPER'),
     shutdownTimeoutMs: int(env, 'ORDERFLOW_SHUTDOWN_TIMEOUT_MS', 10_000, 0),
+    rateLimit: rateLimit(env),
   };
 }
