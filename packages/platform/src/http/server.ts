@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from '../logger.ts';
 import { platformErrors } from '../errors.ts';
 import { toProblem } from './problem.ts';
+import { createValidatorCompiler } from './validators.ts';
 import { clientErrorHandler, frameworkErrors, installUrlLimit } from './edge-limits.ts';
 import { installRateLimit, type RateLimitOptions } from './rate-limit-hook.ts';
 
@@ -49,6 +50,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   });
   app.get('/openapi.json', { schema: { hide: true } as object }, async () => app.swagger());
 
+  app.setValidatorCompiler(createValidatorCompiler());
   installUrlLimit(app as unknown as FastifyInstance);
   if (opts.rateLimit) installRateLimit(app as unknown as FastifyInstance, opts.rateLimit);
 
