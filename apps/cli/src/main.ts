@@ -1,7 +1,8 @@
-import { Command } from '@commander-js/extra-typings';
+import { Command, Option } from '@commander-js/extra-typings';
 import { loadConfig, stopOnSignals } from '@orderflow/platform';
 import { startEmbedded } from './embedded.ts';
 import { deadLetters } from './dead-letters.ts';
+import { keys } from './keys.ts';
 
 const program = new Command('orderflow').description('Order processing that does not break at scale').showHelpAfterError();
 
@@ -24,6 +25,38 @@ dl.command('replay')
   .argument('<id>', 'dead letter id, as listed')
   .action(async (id) => {
     process.exitCode = await deadLetters('replay', id, {});
+  });
+
+const keyCmd = program.command('keys').description("create, list and revoke customers' API keys through the running server's admin API");
+keyCmd
+  .command('create')
+  .description('a new key for the customer, printed once; older keys keep working until revoked')
+  .argument('<customerId>', 'customer id')
+  .addOption(new Option('--url <url>', 'server base URL (default http://127.0.0.1:$ORDERFLOW_PORT)'))
+  .addOption(new Option('--admin-key <key>', 'admin key (default $ORDERFLOW_ADMIN_KEY or <data dir>/admin.key)'))
+  .option('--json', 'machine-readable output')
+  .action(async (customerId, opts) => {
+    process.exitCode = await keys({ kind: 'create', customerId }, opts);
+  });
+keyCmd
+  .command('list')
+  .description("the customer's keys: ids and dates, never secrets")
+  .argument('<customerId>', 'customer id')
+  .addOption(new Option('--url <url>', 'server base URL (default http://127.0.0.1:$ORDERFLOW_PORT)'))
+  .addOption(new Option('--admin-key <key>', 'admin key (default $ORDERFLOW_ADMIN_KEY or <data dir>/admin.key)'))
+  .option('--json', 'machine-readable output')
+  .action(async (customerId, opts) => {
+    process.exitCode = await keys({ kind: 'list', customerId }, opts);
+  });
+keyCmd
+  .command('revoke')
+  .description('revoke a key; it stops working at once')
+  .argument('<keyId>', 'key id: the 16 hex digits after ofk_')
+  .addOption(new Option('--url <url>', 'server base URL (default http://127.0.0.1:$ORDERFLOW_PORT)'))
+  .addOption(new Option('--admin-key <key>', 'admin key (default $ORDERFLOW_ADMIN_KEY or <data dir>/admin.key)'))
+  .option('--json', 'machine-readable output')
+  .action(async (keyId, opts) => {
+    process.exitCode = await keys({ kind: 'revoke', keyId }, opts);
   });
 
 await program.parseAsync(process.argv);

@@ -14,3 +14,30 @@ test('an out-of-range value is rejected naming the variable', () => {
   assert.throws(() => loadConfig({ ORDERFLOW_PORT: 'eighty' }), (e: unknown) => e instanceof ConfigError && /ORDERFLOW_PORT/.test(e.message));
   assert.throws(() => loadConfig({ ORDERFLOW_SIMULATOR_FAILURE_RATE: '2' }), ConfigError);
 });
+
+test('rate limit: 100 per second per key with a burst of twice that by default; 0 turns it off', () => {
+  assert.deepEqual(loadConfig({}).rateLimit, { perKey: 100, burst: 200 });
+  assert.deepEqual(loadConfig({ ORDERFLOW_RATE_LIMIT_PER_KEY: '0' }).rateLimit.perKey, 0);
+  assert.deepEqual(loadConfig({ ORDERFLOW_RATE_LIMIT_PER_KEY: '5', ORDERFLOW_RATE_LIMIT_BURST: '7' }).rateLimit, { perKey: 5, burst: 7 });
+  assert.throws(() => loadConfig({ ORDERFLOW_RATE_LIMIT_PER_KEY: '-1' }), (e: unknown) => e instanceof ConfigError && /ORDERFLOW_RATE_LIMIT_PER_KEY/.test(e.message));
+});
+
+test('secrets come from the variable or from the file its _FILE variable names', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'orderflow-secret-'));
+  try {
+    writeFileSync(join(dir, 'admin'), 'from-a-file\n');
+    writeFileSync(join(dir, 'empty'), '\n');
+    const c = loadConfig({ ORDERFLOW_ADMIN_KEY_FILE: join(dir, 'admin'), ORDERFLOW_KEY_PEPPER_FILE: join(dir, 'admin'), ORDERFLOW_PAYMENT_KEY_FILE: join(dir, 'admin') });
+    assert.equal(c.adminKey, 'from-a-file');
+    assert.equal(c.keyPepper, 'from-a-file');
+    assert.equal(c.payment.secretKey, 'from-a-file');
+    assert.equal(loadConfig({ ORDERFLOW_ADMIN_KEY: 'direct', ORDERFLOW_ADMIN_KEY_FILE: join(dir, 'admin') }).adminKey, 'direct');
+    assert.throws(() => loadConfig({ ORDERFLOW_ADMIN_KEY_FILE: join(dir, 'missing') }), (e: unknown) => e instanceof ConfigError && /ORDERFLOW_ADMIN_KEY_FILE/.test(e.message));
+    assert.throws(() => loadConfig({ ORDERFLOW_KEY_PEPPER_FILE: join(dir, 'empty') }), ConfigError);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

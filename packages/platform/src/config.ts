@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /** Typed configuration, read once from the environment. Every variable is documented in README. */
@@ -28,6 +29,8 @@ export interface Config {
   };
   keyPepper: string | undefined;
   shutdownTimeoutMs: number;
+  /** Requests per second per API key (and per address without a key), with a burst; `perKey` 0: off. */
+  rateLimit: { perKey: number; burst: number };
 }
 
 export class ConfigError extends Error {
@@ -62,6 +65,31 @@ function str(env: Env, name: string): string | undefined {
 }
 
 /**
+ * A secret: `NAME` if set, else the trimmed contents of the file named by `NAME_FILE` (the
+ * Docker and Kubernetes secrets convention), so secrets never need to sit in the environment.
+ * @throws ConfigError when `NAME_FILE` names a file that cannot be read or is empty.
+ */
+function secret(env: Env, name: string): string | undefined {
+  const direct = str(env, name);
+  if (direct !== undefined) return direct;
+  const file = str(env, `${name}_FILE`);
+  if (file === undefined) return undefined;
+  let value: string;
+  try {
+    value = readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new ConfigError(`${name}_FILE: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (value === '') throw new ConfigError(`${name}_FILE: ${file} is empty`);
+  return value;
+}
+
+function rateLimit(env: Env): Config['rateLimit'] {
+  const perKey = num(env, 'ORDERFLOW_RATE_LIMIT_PER_KEY', 100, 0, 1_000_000);
+  return { perKey, burst: num(env, 'ORDERFLOW_RATE_LIMIT_BURST', Math.max(1, perKey * 2), 1, 10_000_000) };
+}
+
+/**
  * Reads the configuration from `env` (default `process.env`).
  * @throws ConfigError naming the variable when a value is out of range.
  */
@@ -70,11 +98,11 @@ export function loadConfig(env: Env = process.env): Config {
     host: str(env, 'ORDERFLOW_HOST') ?? '127.0.0.1',
     port: int(env, 'ORDERFLOW_PORT', 8080, 0, 65535),
     dataDir: resolve(str(env, 'ORDERFLOW_DATA_DIR') ?? './data'),
-    adminKey: str(env, 'ORDERFLOW_ADMIN_KEY'),
+    adminKey: secret(env, 'ORDERFLOW_ADMIN_KEY'),
     logLevel: str(env, 'ORDERFLOW_LOG_LEVEL') ?? 'info',
     payment: {
       url: str(env, 'ORDERFLOW_PAYMENT_URL'),
-      secretKey: str(env, 'ORDERFLOW_PAYMENT_KEY') ?? 'sk_test_orderflow',
+      secretKey: secret(env, 'ORDERFLOW_PAYMENT_KEY') ?? 'sk_test_orderflow',
       timeoutMs: int(env, 'ORDERFLOW_PAYMENT_TIMEOUT_MS', 10_000, 1),
       simulator: {
         port: int(env, 'ORDERFLOW_SIMULATOR_PORT', 0, 0, 65535),
@@ -92,7 +120,8 @@ export function loadConfig(env: Env = process.env): Config {
       backoffCapMs: int(env, 'ORDERFLOW_BROKER_BACKOFF_CAP_MS', 30_000, 1),
       pollMs: int(env, 'ORDERFLOW_BROKER_POLL_MS', 100, 1),
     },
-    keyPepper: str(env, 'ORDERFLOW_KEY_PEPPER'),
+    keyPepper: secret(env, 'ORDERFLOW_KEY_PEPPER'),
     shutdownTimeoutMs: int(env, 'ORDERFLOW_SHUTDOWN_TIMEOUT_MS', 10_000, 0),
+    rateLimit: rateLimit(env),
   };
 }

@@ -35,3 +35,11 @@ export type { PaymentProvider, ChargeRequest, ChargeResult, RefundRequest, Refun
 export { createStripeCompatibleProvider, PaymentProviderError, paymentProviderErrorSpecs } from './payment-provider/index.ts';
 export type { Mailer, MailMessage } from './mailer/index.ts';
 export { createSmtpMailer, createFileSinkMailer, MailerError, mailerErrorSpecs } from './mailer/index.ts';
+export type { RateLimit, RateDecision, RateLimitStore } from './rate-limit/rate-limit-store.ts';
+export { createMemoryRateLimitStore } from './rate-limit/memory-store.ts';
+export type { RateLimitOptions } from './http/rate-limit-hook.ts';
+export { installRateLimit, bucketForToken } from './http/rate-limit-hook.ts';
+export { MAX_URL_LENGTH } from './http/edge-limits.ts';
+export { createRedisRateLimitStore } from './rate-limit/redis-store.ts';
+export type { RedisRateLimitStoreOptions } from './rate-limit/redis-store.ts';
+export { rateLimitOptions } from './runtime/rate-limit-options.ts';

@@ -11,6 +11,8 @@ export const orderErrors = defineErrors({
   IDEMPOTENCY_KEY_INVALID: { status: 400, title: 'Idempotency-Key header not valid', retryable: false },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'Idempotency-Key reused with another request', retryable: false },
   IDEMPOTENCY_KEY_IN_FLIGHT: { status: 409, title: 'A request with this Idempotency-Key is in progress', retryable: true },
+  CUSTOMER_NOT_FOUND: { status: 404, title: 'Customer not found', retryable: false },
+  API_KEY_NOT_FOUND: { status: 404, title: 'API key not found', retryable: false },
   CUSTOMER_EMAIL_TAKEN: { status: 409, title: 'A customer with this email exists', retryable: false },
   CUSTOMER_KEY_REQUIRED: { status: 403, title: 'Only a customer key can place orders', retryable: false },
 });

@@ -54,4 +54,27 @@ export const CreateCustomerBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const CustomerCreated = Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), apiKey: Type.String() });
+export const CustomerCreated = Type.Object({
+  id: Type.String(),
+  email: Type.String(),
+  name: Type.String(),
+  apiKey: Type.String({ description: 'Shown once; only a keyed hash is stored' }),
+  keyId: Type.String({ description: 'The key id, for listing and revoking' }),
+});
+
+export const CustomerIdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
+export const KeyIdParams = Type.Object({ keyId: Type.String({ pattern: '^[0-9a-f]{16}$' }) });
+
+export const ApiKeyView = Type.Object({
+  id: Type.String(),
+  customerId: Type.String(),
+  createdAt: Type.String(),
+  revokedAt: Type.Union([Type.String(), Type.Null()]),
+});
+export const ApiKeyCreated = Type.Object({
+  id: Type.String(),
+  customerId: Type.String(),
+  createdAt: Type.String(),
+  apiKey: Type.String({ description: 'Shown once; only a keyed hash is stored' }),
+});
+export const ApiKeyList = Type.Object({ items: Type.Array(ApiKeyView) });

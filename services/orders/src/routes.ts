@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
-import { bearerToken, isAdminKey, platformErrors, uuidv7, type Database, type Principal } from '@orderflow/platform';
+import { requireAdmin, uuidv7, type Database } from '@orderflow/platform';
 import type { OrdersDb } from './schema.ts';
-import { generateApiKey, verifyApiKey } from './api-keys.ts';
+import { generateApiKey } from './api-keys.ts';
+import { createAuthenticate, ownerFilter } from './authenticate.ts';
 import { checkIdempotencyKey, createIntake } from './intake.ts';
 import { toView } from './repository.ts';
 import { applyToOrder } from './apply.ts';
@@ -27,28 +28,12 @@ export function registerOrdersRoutes(app: FastifyInstance, deps: OrdersRouteDeps
   const { db } = deps;
   const placeOrder = createIntake(db);
 
-  /** Admin key or a customer key; sets `req.principal`. */
-  async function authenticate(req: FastifyRequest): Promise<void> {
-    const token = bearerToken(req);
-    if (token === undefined) throw platformErrors.create('UNAUTHENTICATED', 'Send Authorization: Bearer <API key>');
-    if (isAdminKey(token, deps.adminKey)) {
-      req.principal = { role: 'admin' };
-      return;
-    }
-    const p = await verifyApiKey(db.db, deps.pepper, token);
-    if (!p) throw platformErrors.create('UNAUTHENTICATED', 'Unknown or revoked API key');
-    req.principal = p;
-  }
-
-  function ownerFilter(p: Principal): string | undefined {
-    return p.role === 'customer' ? p.customerId : undefined;
-  }
+  const authenticate = createAuthenticate({ db: db.db, adminKey: deps.adminKey, pepper: deps.pepper });
 
   app.post(
     '/v1/customers',
-    { preHandler: authenticate, schema: { tags: ['customers'], body: CreateCustomerBody, response: { 201: CustomerCreated } } },
+    { preHandler: requireAdmin(deps.adminKey), schema: { tags: ['customers'], body: CreateCustomerBody, response: { 201: CustomerCreated } } },
     async (req, reply) => {
-      if (req.principal?.role !== 'admin') throw platformErrors.create('FORBIDDEN', 'Only the admin key creates customers');
       const body = req.body as Static<typeof CreateCustomerBody>;
       const email = body.email.toLowerCase();
       const id = uuidv7();
@@ -62,7 +47,7 @@ export function registerOrdersRoutes(app: FastifyInstance, deps: OrdersRouteDeps
         return true;
       });
       if (!created) throw orderErrors.create('CUSTOMER_EMAIL_TAKEN', `A customer with email ${email} exists`);
-      return reply.status(201).header('location', `/v1/customers/${id}`).send({ id, email, name: body.name, apiKey: key.key });
+      return reply.status(201).header('location', `/v1/customers/${id}`).send({ id, email, name: body.name, apiKey: key.key, keyId: key.id });
     },
   );
 

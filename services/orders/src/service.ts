@@ -2,6 +2,7 @@ import { subjectFor } from '@orderflow/contracts';
 import type { Database, ServiceModule } from '@orderflow/platform';
 import { ordersMigrations, type OrdersDb } from './schema.ts';
 import { registerOrdersRoutes } from './routes.ts';
+import { registerKeyRoutes } from './key-routes.ts';
 import { onProductUpserted, onSagaReply } from './handlers.ts';
 import { loadPepper } from './api-keys.ts';
 
@@ -14,6 +15,7 @@ export function createOrdersService(): ServiceModule {
       const db = ctx.db as Database<OrdersDb>;
       const pepper = await loadPepper(db.db, ctx.config.keyPepper);
       registerOrdersRoutes(ctx.http, { db, adminKey: ctx.adminKey, pepper });
+      registerKeyRoutes(ctx.http, { db, adminKey: ctx.adminKey, pepper });
       ctx.subscribe({
         subjects: [subjectFor('StockReserved'), subjectFor('StockReservationFailed'), subjectFor('PaymentSucceeded'), subjectFor('PaymentDeclined'), subjectFor('PaymentFailed')],
         handler: onSagaReply(db, ctx.logger),

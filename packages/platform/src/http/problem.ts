@@ -1,4 +1,4 @@
-import { AppError, platformErrors } from '../errors.ts';
+import { AppError, platformErrors, type PlatformErrorCode } from '../errors.ts';
 
 /** RFC 9457 problem details, with our stable `code` as an extension member. */
 export interface Problem {
@@ -27,6 +27,16 @@ export function problemFromAppError(e: AppError, instance?: string): Problem {
     ...(instance ? { instance } : {}),
   };
 }
+
+const CLIENT_ERROR_CODES: Record<number, PlatformErrorCode> = {
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  408: 'REQUEST_TIMEOUT',
+  413: 'BODY_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  431: 'HEADERS_TOO_LARGE',
+};
 
 interface FastifyLikeError {
   code?: string;
@@ -69,14 +79,9 @@ export function toProblem(error: unknown, instance?: string): Problem {
     return problemFromAppError(platformErrors.create('MALFORMED_JSON', 'Body is not valid JSON'), instance);
   }
   if (e?.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-    return {
-      type: problemType('BAD_REQUEST'),
-      title: 'Bad request',
-      status: e.statusCode,
-      detail: e.message,
-      code: e.code ?? 'BAD_REQUEST',
-      ...(instance ? { instance } : {}),
-    };
+    // Other client errors from fastify: a stable code of ours, never fastify's internal one.
+    const code = CLIENT_ERROR_CODES[e.statusCode] ?? 'BAD_REQUEST';
+    return { ...problemFromAppError(platformErrors.create(code, e.message), instance), status: e.statusCode };
   }
   return problemFromAppError(platformErrors.create('INTERNAL', 'Something went wrong; it has been logged.'), instance);
 }

@@ -4,6 +4,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from '../logger.ts';
 import { platformErrors } from '../errors.ts';
 import { toProblem } from './problem.ts';
+import { createValidatorCompiler } from './validators.ts';
+import { clientErrorHandler, frameworkErrors, installUrlLimit } from './edge-limits.ts';
+import { installRateLimit, type RateLimitOptions } from './rate-limit-hook.ts';
 
 export type HttpServer = FastifyInstance;
 
@@ -14,6 +17,8 @@ export interface HttpServerOptions {
   /** Extra readiness checks (a database ping); all must pass. */
   readinessChecks?: Array<() => Promise<void>>;
   bodyLimitBytes?: number;
+  /** Per-key and per-address rate limits; unset: none. */
+  rateLimit?: RateLimitOptions;
 }
 
 /**
@@ -29,6 +34,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    frameworkErrors,
+    clientErrorHandler,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -43,6 +50,10 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   });
   app.get('/openapi.json', { schema: { hide: true } as object }, async () => app.swagger());
 
+  app.setValidatorCompiler(createValidatorCompiler());
+  installUrlLimit(app as unknown as FastifyInstance);
+  if (opts.rateLimit) installRateLimit(app as unknown as FastifyInstance, opts.rateLimit);
+
   // JSON only: without this, fastify would accept text/plain bodies and fail them later as invalid.
   app.removeContentTypeParser('text/plain');
 
@@ -56,7 +67,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   app.setErrorHandler(async (error, req, reply) => {
     const problem = toProblem(error, req.url);
     if (problem.status >= 500) req.log.error({ err: error }, 'unhandled error');
-    if (problem.status === 503 || problem.status === 429) reply.header('retry-after', '1');
+    if ((problem.status === 503 || problem.status === 429) && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
     return reply.status(problem.status).type('application/problem+json').send(problem);
   });
 

@@ -4,6 +4,21 @@ import type { Broker } from '../broker/broker.ts';
 import { requireAdmin } from '../http/auth.ts';
 import { platformErrors } from '../errors.ts';
 
+const DeadLetterView = Type.Object({
+  id: Type.String(),
+  consumer: Type.String(),
+  messageId: Type.String(),
+  subject: Type.String(),
+  type: Type.String(),
+  key: Type.String(),
+  attempts: Type.Integer(),
+  lastError: Type.String(),
+  deadAt: Type.String(),
+  data: Type.Unknown(),
+});
+const DeadLetterList = Type.Object({ items: Type.Array(DeadLetterView) });
+const Replayed = Type.Object({ id: Type.String(), status: Type.Literal('replayed') });
+
 /** Dead letters over the admin API: list, and put one back for delivery. */
 export function registerAdminRoutes(app: FastifyInstance, deps: { broker: Broker; adminKey: string }): void {
   const preHandler = requireAdmin(deps.adminKey);
@@ -17,6 +32,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: { broker: Broker
           { consumer: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) },
           { additionalProperties: false },
         ),
+        response: { 200: DeadLetterList },
       },
     },
     async (req) => {
@@ -28,7 +44,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: { broker: Broker
     '/v1/admin/dead-letters/:id/replay',
     {
       preHandler,
-      schema: { tags: ['admin'], params: Type.Object({ id: Type.String({ maxLength: 200 }) }) },
+      schema: { tags: ['admin'], params: Type.Object({ id: Type.String({ maxLength: 200 }) }), response: { 202: Replayed } },
     },
     async (req, reply) => {
       const { id } = req.params as { id: string };

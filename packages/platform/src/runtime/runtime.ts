@@ -11,6 +11,7 @@ import { createOutboxRelay, type OutboxRelay } from '../outbox/relay.ts';
 import { createHttpServer, type HttpServer } from '../http/server.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { resolveAdminKey } from './admin-key.ts';
+import { rateLimitOptions } from './rate-limit-options.ts';
 import type { ServiceContext, ServiceModule } from './service.ts';
 
 export interface RuntimeOptions {
@@ -57,7 +58,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const databases: Database[] = [];
   const relays: OutboxRelay[] = [];
   const stopHooks: Array<() => Promise<void> | void> = [];
-  const http = await createHttpServer({ logger, isReady: () => ready });
+  const http = await createHttpServer({ logger, isReady: () => ready, ...rateLimitOptions(config) });
   registerAdminRoutes(http, { broker, adminKey: admin.key });
 
   for (const service of opts.services) {

@@ -1,0 +1,35 @@
+import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { bearerToken, isAdminKey, platformErrors, type Principal } from '@orderflow/platform';
+import type { OrdersDb } from './schema.ts';
+import { verifyApiKey } from './api-keys.ts';
+
+export interface AuthDeps {
+  db: Kysely<OrdersDb>;
+  adminKey: string;
+  pepper: string;
+}
+
+/**
+ * A preHandler admitting the admin key or a live customer key; sets `req.principal`. Keys are
+ * looked up on every request, so a revoked key stops working at once.
+ * @throws AppError UNAUTHENTICATED without a key or with an unknown or revoked one.
+ */
+export function createAuthenticate(deps: AuthDeps) {
+  return async (req: FastifyRequest): Promise<void> => {
+    const token = bearerToken(req);
+    if (token === undefined) throw platformErrors.create('UNAUTHENTICATED', 'Send Authorization: Bearer <API key>');
+    if (isAdminKey(token, deps.adminKey)) {
+      req.principal = { role: 'admin' };
+      return;
+    }
+    const p = await verifyApiKey(deps.db, deps.pepper, token);
+    if (!p) throw platformErrors.create('UNAUTHENTICATED', 'Unknown or revoked API key');
+    req.principal = p;
+  };
+}
+
+/** The customer whose orders a principal may see: undefined for admin (all). */
+export function ownerFilter(p: Principal): string | undefined {
+  return p.role === 'customer' ? p.customerId : undefined;
+}
