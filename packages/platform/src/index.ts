@@ -35,3 +35,15 @@ export type { PaymentProvider, ChargeRequest, ChargeResult, RefundRequest, Refun
 export { createStripeCompatibleProvider, PaymentProviderError, paymentProviderErrorSpecs } from './payment-provider/index.ts';
 export type { Mailer, MailMessage } from './mailer/index.ts';
 export { createSmtpMailer, createFileSinkMailer, MailerError, mailerErrorSpecs } from './mailer/index.ts';
+export type { Metrics, BreakerState, MetricSources } from './observability/metrics.ts';
+export { createMetrics, processMetrics } from './observability/metrics.ts';
+export type { SpanRecord, SpanSink } from './observability/span-record.ts';
+export type { Tracing, TracingOptions } from './observability/register-tracing.ts';
+export { registerTracing } from './observability/register-tracing.ts';
+export type { SpanStore } from './observability/span-store.ts';
+export { createSpanStore, openSpanDatabase } from './observability/span-store.ts';
+export type { SpanNode, SlowRequest, SlowReport, AffectedCustomer } from './observability/span-queries.ts';
+export { spansOfTrace, spanTree, slowRequests } from './observability/span-queries.ts';
+export { withSpan, traceHeaders, contextFromHeaders } from './observability/spans.ts';
+export { parseTraceparent, formatTraceparent } from './observability/traceparent.ts';
+export { toOtlpJson } from './observability/otlp-exporter.ts';

@@ -12,6 +12,7 @@ import {
   type SubscribeOptions,
 } from './broker.ts';
 import { fullJitterBackoff } from './backoff.ts';
+import { withConsumeSpan } from '../observability/messaging-spans.ts';
 
 export interface EmbeddedBrokerOptions {
   /** SQLite file that holds the messages; survives restarts. */
@@ -174,7 +175,7 @@ class Pump {
     this.inFlightKeys.add(envelope.key);
     const p = (async () => {
       try {
-        await this.opts.handler(message);
+        await withConsumeSpan(this.opts.consumer, message, () => this.opts.handler(message));
         this.broker.ack(this.opts.consumer, row.message_id);
       } catch (error) {
         this.broker.nack(this.opts.consumer, message, error);
