@@ -368,6 +368,8 @@ class EmbeddedBroker implements Broker {
 
   async stats(): Promise<ConsumerStats[]> {
     const rows = this.stmts.stats.all() as Array<{ consumer: string; pending: number; dead: number }>;
+    // Every known consumer is listed, idle ones (no delivery rows) at 0, so their series exist.
+    for (const name of this.consumers.keys()) if (!rows.some((r) => r.consumer === name)) rows.push({ consumer: name, pending: 0, dead: 0 });
     return rows.map((r) => ({
       consumer: r.consumer,
       pending: Number(r.pending ?? 0),

@@ -51,6 +51,8 @@ export interface Metrics {
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client names these gauges *_total, which promtool rejects; the per-type nodejs_active_* gauges stay.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
   let sources: MetricSources | undefined;
   const recent = createRecentRequests();
 
@@ -101,8 +103,12 @@ export function createMetrics(): Metrics {
   perConsumer('orderflow_consumer_lag_messages', 'Messages waiting to be delivered to a consumer.', (s) => s.pending);
   perConsumer('orderflow_consumer_in_flight_messages', 'Messages being handled by a consumer now.', (s) => s.inFlight);
   perConsumer('orderflow_dead_letters', 'Dead letters waiting for a replay, per consumer.', (s) => s.dead);
-  const redeliveries = new Counter({ name: 'orderflow_consumer_redeliveries_total', help: 'Failed deliveries scheduled for another attempt, per consumer.', labelNames: ['consumer'] as const, registers: [registry] });
-  const deadLetters = new Counter({ name: 'orderflow_dead_letters_total', help: 'Messages moved to dead letters, per consumer.', labelNames: ['consumer'] as const, registers: [registry] });
+  // Every known consumer gets its series at 0 before its first event.
+  async function zeroPerConsumer(this: Counter<'consumer'>) {
+    for (const s of await stats()) this.inc({ consumer: s.consumer }, 0);
+  }
+  const redeliveries = new Counter({ name: 'orderflow_consumer_redeliveries_total', help: 'Failed deliveries scheduled for another attempt, per consumer.', labelNames: ['consumer'] as const, registers: [registry], collect: zeroPerConsumer });
+  const deadLetters = new Counter({ name: 'orderflow_dead_letters_total', help: 'Messages moved to dead letters, per consumer.', labelNames: ['consumer'] as const, registers: [registry], collect: zeroPerConsumer });
 
   const breaker = new Gauge({ name: 'orderflow_circuit_breaker_state', help: 'Circuit breaker state per dependency: 0 closed, 1 half-open, 2 open.', labelNames: ['dependency'] as const, registers: [registry] });
   const bulkhead = new Gauge({ name: 'orderflow_bulkhead_queue_length', help: 'Calls waiting for a bulkhead slot, per bulkhead.', labelNames: ['bulkhead'] as const, registers: [registry] });

@@ -41,7 +41,7 @@ export async function dashboardData(deps: ObservabilityRouteDeps) {
   const [pending, age, lag, dead, breakers] = await Promise.all(
     ['orderflow_outbox_pending', 'orderflow_outbox_oldest_age_seconds', 'orderflow_consumer_lag_messages', 'orderflow_dead_letters', 'orderflow_circuit_breaker_state'].map((n) => gauge(deps.metrics, n)),
   );
-  const report = deps.spanDb ? slowRequests(deps.spanDb, { sinceMs: Date.now() - 15 * 60_000, limit: 8, scanLimit: 5000 }) : undefined;
+  const report = deps.spanDb ? slowRequests(deps.spanDb, { sinceMs: Date.now() - 15 * 60_000, limit: 8, scanLimit: 50_000 }) : undefined;
   return {
     now: Date.now(),
     series: deps.metrics.recent.series().slice(-120),

@@ -89,73 +89,75 @@ export interface SlowReport {
   customers: AffectedCustomer[];
 }
 
-interface RootRow {
-  trace_id: string;
-  span_id: string;
-  start_ms: number;
-  duration_ms: number;
-  customer_id: string | null;
-  order_id: string | null;
-  route: string | null;
-  attrs: string;
-  end_ms: number;
-}
-
 function p95(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)] ?? 0;
 }
 
 /**
- * The slowest HTTP requests since `sinceMs` (epoch ms), judged by their trace's end-to-end
- * duration, each with the span that spent the most time of its own, and the customers whose
- * requests were slowest (p95). Scans at most `scanLimit` (default 20 000) newest requests.
+ * The slowest HTTP requests since `sinceMs` (epoch ms), judged end to end: from the request's
+ * start to the end of the last span below it (the order's whole journey through the services).
+ * Each comes with the span below it that spent the most time of its own, the why. Customers are
+ * ranked by the p95 of their requests. Reads at most `scanLimit` (default 500 000) newest spans.
  */
 export function slowRequests(db: SQLite.Database, opts: { sinceMs: number; limit?: number; scanLimit?: number }): SlowReport {
   const rows = db
-    .prepare(
-      `select r.trace_id, r.span_id, r.start_ms, r.duration_ms, r.customer_id, r.order_id, r.route, r.attrs,
-              (select max(s.start_ms + s.duration_ms) from spans s where s.trace_id = r.trace_id and s.start_ms >= r.start_ms) as end_ms
-       from spans r where r.kind = 'server' and r.start_ms >= ? and r.route is not null
-       order by r.start_ms desc limit ?`,
-    )
-    .all(opts.sinceMs, opts.scanLimit ?? 20_000) as RootRow[];
-  const totals = rows.map((r) => ({ r, totalMs: Math.max(r.duration_ms, r.end_ms - r.start_ms) }));
-  totals.sort((a, b) => b.totalMs - a.totalMs);
-  const slowest = totals.slice(0, opts.limit ?? 10).map(({ r, totalMs }): SlowRequest => {
-    const attrs = JSON.parse(r.attrs) as Record<string, string | number>;
-    const spans = spansOfTrace(db, r.trace_id).filter((s) => s.startMs >= r.start_ms);
-    const nodes = spanTree(spans);
-    const all: SpanNode[] = [];
-    const walk = (n: SpanNode) => {
-      all.push(n);
-      n.children.forEach(walk);
+    .prepare(`select * from (select * from spans where start_ms >= ? order by seq desc limit ?) order by start_ms`)
+    .all(opts.sinceMs, opts.scanLimit ?? 500_000) as Row[];
+  const byTrace = new Map<string, SpanRecord[]>();
+  for (const r of rows) {
+    const list = byTrace.get(r.trace_id);
+    if (list) list.push(toRecord(r));
+    else byTrace.set(r.trace_id, [toRecord(r)]);
+  }
+  interface Measured {
+    root: SpanNode;
+    totalMs: number;
+    why: SpanNode | undefined;
+  }
+  const measured: Measured[] = [];
+  for (const spans of byTrace.values()) {
+    const walk = (n: SpanNode, into: SpanNode[]) => {
+      into.push(n);
+      for (const c of n.children) walk(c, into);
+      return into;
     };
-    nodes.forEach(walk);
-    const inside = all.filter((n) => n.spanId !== r.span_id).sort((a, b) => b.selfMs - a.selfMs)[0];
-    return {
-      traceId: r.trace_id,
-      route: r.route ?? '',
-      method: String(attrs['http.request.method'] ?? ''),
-      status: Number(attrs['http.response.status_code'] ?? 0),
-      customerId: r.customer_id ?? undefined,
-      orderId: r.order_id ?? undefined,
-      startedAt: new Date(r.start_ms).toISOString(),
-      requestMs: r.duration_ms,
-      totalMs,
-      slowestSpan: inside && { name: inside.name, service: inside.service, durationMs: inside.durationMs, selfMs: inside.selfMs },
+    const visit = (n: SpanNode) => {
+      if (n.kind === 'server' && typeof n.attributes['http.route'] === 'string') {
+        const below = walk(n, []);
+        const end = Math.max(...below.map((b) => b.startMs + b.durationMs));
+        const why = below.filter((b) => b !== n).sort((a, b) => b.selfMs - a.selfMs)[0];
+        measured.push({ root: n, totalMs: end - n.startMs, why });
+        return;
+      }
+      n.children.forEach(visit);
     };
-  });
+    spanTree(spans).forEach(visit);
+  }
+  measured.sort((a, b) => b.totalMs - a.totalMs);
+  const slowest = measured.slice(0, opts.limit ?? 10).map(({ root, totalMs, why }): SlowRequest => ({
+    traceId: root.traceId,
+    route: String(root.attributes['http.route']),
+    method: String(root.attributes['http.request.method'] ?? ''),
+    status: Number(root.attributes['http.response.status_code'] ?? 0),
+    customerId: root.attributes['enduser.id'] as string | undefined,
+    orderId: root.attributes['order.id'] as string | undefined,
+    startedAt: new Date(root.startMs).toISOString(),
+    requestMs: root.durationMs,
+    totalMs,
+    slowestSpan: why && { name: why.name, service: why.service, durationMs: why.durationMs, selfMs: why.selfMs },
+  }));
   const byCustomer = new Map<string, number[]>();
-  for (const { r, totalMs } of totals) {
-    if (!r.customer_id) continue;
-    const list = byCustomer.get(r.customer_id) ?? [];
+  for (const { root, totalMs } of measured) {
+    const customer = root.attributes['enduser.id'];
+    if (typeof customer !== 'string') continue;
+    const list = byCustomer.get(customer) ?? [];
     list.push(totalMs);
-    byCustomer.set(r.customer_id, list);
+    byCustomer.set(customer, list);
   }
   const customers = [...byCustomer]
     .map(([customerId, values]) => ({ customerId, requests: values.length, p95Ms: p95(values), maxMs: Math.max(...values) }))
     .sort((a, b) => b.p95Ms - a.p95Ms)
     .slice(0, 10);
-  return { sinceMs: opts.sinceMs, requests: rows.length, slowest, customers };
+  return { sinceMs: opts.sinceMs, requests: measured.length, slowest, customers };
 }
