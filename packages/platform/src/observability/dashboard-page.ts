@@ -63,14 +63,15 @@ svg{width:100%;height:auto;display:block} text{font-size:10px;fill:#444}
 
   function bars(svg, items, colorOf) {
     clear(svg);
-    var W = 400, H = 150, B = 30, T = 12, L = 8;
+    var tilt = items.length > 5, W = 400, H = 150, B = tilt ? 52 : 30, T = 12, L = 8;
     var max = nice(Math.max.apply(null, [0].concat(items.map(function (i) { return i.value; }))));
     var w = (W - L) / Math.max(items.length, 1);
     items.forEach(function (it, i) {
       var h = (H - T - B) * it.value / max, x = L + i * w + w * 0.15;
       svg.appendChild(el('rect', { x: x, y: H - B - h, width: w * 0.7, height: Math.max(h, 0.5), fill: colorOf(it), 'data-label': it.label }));
       svg.appendChild(el('text', { x: x + w * 0.35, y: H - B - h - 2, 'text-anchor': 'middle' }, fmt(it.value)));
-      svg.appendChild(el('text', { x: x + w * 0.35, y: H - B + 12, 'text-anchor': 'middle' }, it.label));
+      var lx = x + w * 0.35, ly = H - B + 12;
+      svg.appendChild(el('text', tilt ? { x: lx, y: ly, 'text-anchor': 'end', transform: 'rotate(-35 ' + lx + ' ' + ly + ')' } : { x: lx, y: ly, 'text-anchor': 'middle' }, it.label));
     });
     if (!items.length) svg.appendChild(el('text', { x: 10, y: 20 }, 'nothing yet'));
     done(svg);
