@@ -9,6 +9,12 @@ import { apiClient, placeWhenOrderable, type ApiClient } from './support/client.
 
 const CHROMIUM = '/usr/bin/chromium';
 
+/** The page's DOM, as the functions passed to waitForFunction (run in the browser) see it. */
+declare const document: {
+  querySelector(selector: string): { getAttribute(name: string): string | null } | null;
+  querySelectorAll(selector: string): { length: number };
+};
+
 describe('the dashboard in headless Chromium', { skip: !existsSync(CHROMIUM) && !process.env.CI ? 'chromium is not installed (.ci/run installs it)' : false }, () => {
   let sys: SystemProcess;
   let api: ApiClient;
