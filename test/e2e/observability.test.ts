@@ -46,7 +46,7 @@ describe('observability: one order followed everywhere, the two-minute question 
     simDir = mkdtempSync(join(tmpdir(), 'orderflow-sim-'));
     sim = await startPaymentSimulator({ secretKey: 'sk_test_orderflow', dataFile: join(simDir, 'sim.db') });
     // One card is slow at the provider: the customer who pays with it has slow orders.
-    proxy = await startSlowProviderProxy({ target: sim.url, paymentMethod: 'pm_card_mastercard', delayMs: 700 });
+    proxy = await startSlowProviderProxy({ target: sim.url, paymentMethod: 'pm_card_mastercard', delayMs: 1500 });
     const d = tempDataDir();
     cleanup = d.cleanup;
     sys = await startSystem({ dataDir: d.dir, env: { ORDERFLOW_SMTP_URL: smtp.url, ORDERFLOW_PAYMENT_URL: proxy.url } });
@@ -110,7 +110,7 @@ describe('observability: one order followed everywhere, the two-minute question 
     assert.deepEqual(roots.map((s) => s.name), ['POST /v1/orders']);
     assert.equal((roots[0] as any).parentSpanId, traceparent.split('-')[2], "the request span's parent is the client's span");
 
-    const text = await orderflowCli(sys.dataDir, ['trace', traceId]);
+    const text = await orderflowCli(sys.dataDir, ['trace', traceparent]);
     assert.equal(text.code, 0);
     assert.match(text.stdout, /POST \/v1\/orders\s+\[orders\]/);
     assert.match(text.stdout, /payment_provider charge\s+\[payments\]/);
@@ -143,15 +143,15 @@ describe('observability: one order followed everywhere, the two-minute question 
       if (out.code !== 0) return undefined;
       const rep = JSON.parse(out.stdout) as { slowest: Array<any>; customers: Array<any> };
       return rep.slowest.filter((s) => s.customerId === slow.id).length >= 3 ? rep : undefined;
-    }, 'three slow requests in the report');
+    }, 'three slow requests in the report', 20_000);
     const top = report.slowest[0];
     assert.equal(top.customerId, slow.id);
     assert.equal(top.route, '/v1/orders');
     assert.equal(top.slowestSpan.name, 'payment_provider charge');
     assert.equal(top.slowestSpan.service, 'payments');
-    assert.ok(top.slowestSpan.selfMs >= 600, `the provider span holds the delay: ${top.slowestSpan.selfMs}`);
-    assert.ok(top.totalMs >= 700);
-    assert.ok(top.requestMs < 500, 'the HTTP request itself was quick: the order was slow after it');
+    assert.ok(top.slowestSpan.selfMs >= 1400, `the provider span holds the delay: ${top.slowestSpan.selfMs}`);
+    assert.ok(top.totalMs >= 1500);
+    assert.ok(top.requestMs < top.totalMs / 2, 'the HTTP request itself was quick: the order was slow after it');
     assert.equal(report.customers[0].customerId, slow.id, 'the most affected customer');
     assert.ok(!report.customers.slice(0, 1).some((c: any) => c.customerId === fast.id));
 

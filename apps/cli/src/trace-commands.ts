@@ -27,7 +27,9 @@ function printTree(nodes: SpanNode[], prefix: string, origin: number): void {
  * `orderflow trace <traceId> [--json]`: the spans of one trace as a tree, each with its service,
  * its duration and when it started after the first span. Exit 1 when the trace is unknown.
  */
-export function traceCommand(traceId: string, opts: { json?: boolean }): number {
+export function traceCommand(arg: string, opts: { json?: boolean }): number {
+  // A whole traceparent (00-<trace>-<span>-<flags>) names its trace too.
+  const traceId = /^00-[0-9a-fA-F]{32}-/.test(arg) ? arg.slice(3, 35) : arg;
   if (!/^[0-9a-fA-F]{32}$/.test(traceId)) {
     console.error(`a trace id is 32 hex digits, got "${traceId}"`);
     return 2;
