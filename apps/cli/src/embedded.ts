@@ -3,6 +3,7 @@ import {
   createFileSinkMailer,
   createSmtpMailer,
   createStripeCompatibleProvider,
+  registerTracing,
   startRuntime,
   type Config,
   type Runtime,
@@ -19,6 +20,13 @@ import { createNotificationsService } from '@orderflow/notifications';
  * set, and the mail sink unless ORDERFLOW_SMTP_URL is set.
  */
 export async function startEmbedded(config: Config): Promise<Runtime & { paymentUrl: string }> {
+  // The one place a tracer provider is registered (STYLE rule 12); ORDERFLOW_TRACING=off leaves the API a no-op.
+  const tracing = registerTracing({
+    enabled: config.tracing.enabled,
+    dataDir: config.dataDir,
+    maxSpans: config.tracing.maxSpans,
+    otlpEndpoint: config.tracing.otlpEndpoint,
+  });
   const simulator = config.payment.url
     ? undefined
     : await startPaymentSimulator({
@@ -36,7 +44,9 @@ export async function startEmbedded(config: Config): Promise<Runtime & { payment
   const runtime = await startRuntime({
     config,
     services: [createOrdersService(), createInventoryService(), createPaymentsService({ provider }), createNotificationsService({ mailer })],
+    spanStore: tracing.store,
     onStopped: async () => {
+      await tracing.shutdown();
       await provider.close();
       await mailer.close();
       await simulator?.close();

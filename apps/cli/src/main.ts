@@ -3,6 +3,7 @@ import { loadConfig, stopOnSignals } from '@orderflow/platform';
 import { startEmbedded } from './embedded.ts';
 import { deadLetters } from './dead-letters.ts';
 import { keys } from './keys.ts';
+import { slowCommand, traceCommand } from './trace-commands.ts';
 
 const program = new Command('orderflow').description('Order processing that does not break at scale').showHelpAfterError();
 
@@ -57,6 +58,25 @@ keyCmd
   .option('--json', 'machine-readable output')
   .action(async (keyId, opts) => {
     process.exitCode = await keys({ kind: 'revoke', keyId }, opts);
+  });
+
+program
+  .command('trace')
+  .description('print the spans of one trace as a tree (reads ORDERFLOW_DATA_DIR/traces.db)')
+  .argument('<traceId>', '32 hex digits, as in the logs (trace_id) or a traceparent')
+  .option('--json', 'machine-readable output')
+  .action((traceId, opts) => {
+    process.exitCode = traceCommand(traceId, opts);
+  });
+
+program
+  .command('slow')
+  .description('the slowest requests, why (their slowest span), and the customers most affected')
+  .option('--since <duration>', 'look back this far: 30s, 15m, 2h', '15m')
+  .option('--limit <n>', 'requests to list', '10')
+  .option('--json', 'machine-readable output')
+  .action((opts) => {
+    process.exitCode = slowCommand(opts);
   });
 
 await program.parseAsync(process.argv);

@@ -31,6 +31,14 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Requests per second per API key (and per address without a key), with a burst; `perKey` 0: off. */
   rateLimit: { perKey: number; burst: number };
+  tracing: {
+    /** ORDERFLOW_TRACING=off registers no tracer: every span is a no-op. */
+    enabled: boolean;
+    /** Spans kept in `<dataDir>/traces.db`, oldest dropped. */
+    maxSpans: number;
+    /** OTLP/HTTP collector base URL; unset: local store only. */
+    otlpEndpoint: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -62,6 +70,20 @@ function num(env: Env, name: string, def: number, min: number, max: number): num
 function str(env: Env, name: string): string | undefined {
   const v = env[name];
   return v === undefined || v === '' ? undefined : v;
+}
+
+function onOff(env: Env, name: string, def: boolean): boolean {
+  const raw = str(env, name);
+  if (raw === undefined) return def;
+  if (raw === 'on' || raw === 'true' || raw === '1') return true;
+  if (raw === 'off' || raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be on or off, got "${raw}"`);
+}
+
+function url(env: Env, name: string): string | undefined {
+  const raw = str(env, name);
+  if (raw !== undefined && (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol))) throw new ConfigError(`${name} must be an http(s) URL, got "${raw}"`);
+  return raw;
 }
 
 /**
@@ -123,5 +145,10 @@ export function loadConfig(env: Env = process.env): Config {
     keyPepper: secret(env, 'ORDERFLOW_KEY_PEPPER'),
     shutdownTimeoutMs: int(env, 'ORDERFLOW_SHUTDOWN_TIMEOUT_MS', 10_000, 0),
     rateLimit: rateLimit(env),
+    tracing: {
+      enabled: onOff(env, 'ORDERFLOW_TRACING', true),
+      maxSpans: int(env, 'ORDERFLOW_TRACE_MAX_SPANS', 200_000, 1000),
+      otlpEndpoint: url(env, 'ORDERFLOW_OTLP_ENDPOINT'),
+    },
   };
 }

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { activeTraceIds } from './observability/spans.ts';
 
 export type { Logger };
 
@@ -23,6 +24,8 @@ export function createLogger(opts: { level?: string; service?: string; destinati
       base: { service: opts.service ?? 'orderflow' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // trace_id and span_id of the active span on every line (nothing when tracing is off)
+      mixin: activeTraceIds,
     },
     opts.destination ?? pino.destination({ sync: false }),
   );

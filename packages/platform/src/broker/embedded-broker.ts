@@ -12,6 +12,7 @@ import {
   type SubscribeOptions,
 } from './broker.ts';
 import { fullJitterBackoff } from './backoff.ts';
+import { withConsumeSpan } from '../observability/messaging-spans.ts';
 
 export interface EmbeddedBrokerOptions {
   /** SQLite file that holds the messages; survives restarts. */
@@ -174,7 +175,7 @@ class Pump {
     this.inFlightKeys.add(envelope.key);
     const p = (async () => {
       try {
-        await this.opts.handler(message);
+        await withConsumeSpan(this.opts.consumer, message, () => this.opts.handler(message));
         this.broker.ack(this.opts.consumer, row.message_id);
       } catch (error) {
         this.broker.nack(this.opts.consumer, message, error);
@@ -367,6 +368,8 @@ class EmbeddedBroker implements Broker {
 
   async stats(): Promise<ConsumerStats[]> {
     const rows = this.stmts.stats.all() as Array<{ consumer: string; pending: number; dead: number }>;
+    // Every known consumer is listed, idle ones (no delivery rows) at 0, so their series exist.
+    for (const name of this.consumers.keys()) if (!rows.some((r) => r.consumer === name)) rows.push({ consumer: name, pending: 0, dead: 0 });
     return rows.map((r) => ({
       consumer: r.consumer,
       pending: Number(r.pending ?? 0),

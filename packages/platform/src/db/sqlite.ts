@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database, Migration } from './database.ts';
 import { runMigrations } from './migrate.ts';
+import { SpanKind, withSpan } from '../observability/spans.ts';
 
 export interface SqliteOptions {
   /** Database file; `:memory:` for a throwaway one. */
@@ -14,6 +15,8 @@ export interface SqliteOptions {
    * anew otherwise; `npm run bench -- sqlite` shows what the cache saves. Default true.
    */
   statementCache?: boolean;
+  /** Names the database in spans (`db.namespace`); default the file's base name. */
+  name?: string;
 }
 
 /** better-sqlite3 with a bounded cache of prepared statements, in the shape Kysely's SqliteDialect takes. */
@@ -49,11 +52,13 @@ export async function openSqliteDatabase<DB>(opts: SqliteOptions): Promise<Datab
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: database as SQLite.Database }) });
   await runMigrations(db as Kysely<any>, 'sqlite', opts.migrations);
   const listeners: Array<() => void> = [];
+  const dbName = opts.name ?? basename(opts.file).replace(/\.db$/, '');
+  const txName = `db.transaction ${dbName}`;
   return {
     dialect: 'sqlite',
     db,
     async transaction(fn) {
-      const out = await db.transaction().execute(fn);
+      const out = await withSpan(txName, { kind: SpanKind.CLIENT, attributes: { 'db.system': 'sqlite', 'db.namespace': dbName } }, () => db.transaction().execute(fn));
       for (const l of listeners) l();
       return out;
     },

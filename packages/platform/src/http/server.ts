@@ -7,6 +7,8 @@ import { toProblem } from './problem.ts';
 import { createValidatorCompiler } from './validators.ts';
 import { clientErrorHandler, frameworkErrors, installUrlLimit } from './edge-limits.ts';
 import { installRateLimit, type RateLimitOptions } from './rate-limit-hook.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { observeHttp, requestLogFields } from './http-observability.ts';
 
 export type HttpServer = FastifyInstance;
 
@@ -19,13 +21,15 @@ export interface HttpServerOptions {
   bodyLimitBytes?: number;
   /** Per-key and per-address rate limits; unset: none. */
   rateLimit?: RateLimitOptions;
+  /** Request durations go here; spans go to whatever tracer provider is registered. */
+  metrics?: Metrics;
 }
 
 /**
  * The HTTP edge every service shares: JSON schema validation with unknown fields rejected,
  * every error as application/problem+json, request logs, `/healthz` and `/readyz`.
  */
-export async function createHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
+export async function createHttpServer(opts: HttpServerOptions): Promise<FastifyInstance & { setRouteOwner(service: string | undefined): void }> {
   const app = Fastify({
     loggerInstance: opts.logger,
     // One request line of our own (onResponse below) instead of fastify's two.
@@ -38,6 +42,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     clientErrorHandler,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  const observed = observeHttp(app as unknown as FastifyInstance, opts.metrics);
 
   // Registered first so it sees every route: the OpenAPI document comes from the validating schemas.
   await app.register(swagger, {
@@ -59,7 +64,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
 
   app.addHook('onResponse', async (req, reply) => {
     req.log.info(
-      { route: req.routeOptions.url ?? 'unmatched', method: req.method, status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100 },
+      { ...requestLogFields(req, reply), route: req.routeOptions.url ?? 'unmatched', method: req.method, status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100 },
       'request',
     );
   });
@@ -88,7 +93,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     }
     return { status: 'ready' };
   });
-  return app as unknown as FastifyInstance;
+  return Object.assign(app as unknown as FastifyInstance, { setRouteOwner: observed.setOwner });
 }
 
 export type RoutePlugin = FastifyPluginAsync;

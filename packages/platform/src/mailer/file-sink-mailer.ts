@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createTransport } from 'nodemailer';
 import { composeMail } from './mail-message.ts';
 import { DEFAULT_FROM, type Mailer } from './mailer.ts';
+import { SpanKind, withSpan } from '../observability/spans.ts';
 import { MailerError } from './mailer-errors.ts';
 
 export interface FileSinkMailerOptions {
@@ -58,15 +59,17 @@ export function createFileSinkMailer(opts: FileSinkMailerOptions): Mailer {
     async send(msg) {
       if (closed) throw new MailerError('MAILER_CLOSED', `mailer is closed; <${msg.messageId}> was not written`);
       const mail = composeMail(msg, defaultFrom);
-      try {
-        ready ??= mkdir(opts.dir, { recursive: true });
-        await ready;
-        const info = await composer.sendMail(mail);
-        await writeAtomically(opts.dir, emlFileName(msg.messageId), info.message as Buffer);
-      } catch (err) {
-        ready = undefined;
-        throw new MailerError('MAILER_UNAVAILABLE', `writing <${msg.messageId}> to ${opts.dir} failed: ${(err as Error).message}`, { cause: err });
-      }
+      await withSpan('smtp send', { kind: SpanKind.CLIENT, attributes: { 'peer.service': 'mail_sink' } }, async () => {
+        try {
+          ready ??= mkdir(opts.dir, { recursive: true });
+          await ready;
+          const info = await composer.sendMail(mail);
+          await writeAtomically(opts.dir, emlFileName(msg.messageId), info.message as Buffer);
+        } catch (err) {
+          ready = undefined;
+          throw new MailerError('MAILER_UNAVAILABLE', `writing <${msg.messageId}> to ${opts.dir} failed: ${(err as Error).message}`, { cause: err });
+        }
+      });
     },
     async close() {
       closed = true;

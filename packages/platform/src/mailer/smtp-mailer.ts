@@ -2,6 +2,7 @@ import { createTransport } from 'nodemailer';
 import { composeMail } from './mail-message.ts';
 import { DEFAULT_FROM, type Mailer } from './mailer.ts';
 import { MailerError } from './mailer-errors.ts';
+import { SpanKind, withSpan } from '../observability/spans.ts';
 
 export interface SmtpMailerOptions {
   /** `smtp://[user:pass@]host[:port]` (port 25, STARTTLS when offered) or `smtps://...` (port 465, TLS). */
@@ -72,11 +73,13 @@ export function createSmtpMailer(opts: SmtpMailerOptions): Mailer {
     async send(msg) {
       if (closed) throw new MailerError('MAILER_CLOSED', `mailer is closed; <${msg.messageId}> was not sent`);
       const mail = composeMail(msg, defaultFrom);
-      try {
-        await transport.sendMail(mail);
-      } catch (err) {
-        throw mailerErrorOf(err, msg.messageId);
-      }
+      await withSpan('smtp send', { kind: SpanKind.CLIENT, attributes: { 'peer.service': 'smtp' } }, async () => {
+        try {
+          await transport.sendMail(mail);
+        } catch (err) {
+          throw mailerErrorOf(err, msg.messageId);
+        }
+      });
     },
     async close() {
       closed = true;

@@ -4,6 +4,7 @@ import type { Database } from '../db/database.ts';
 import type { PlatformTables } from '../db/platform-migrations.ts';
 import type { Broker } from '../broker/broker.ts';
 import { fullJitterBackoff } from '../broker/backoff.ts';
+import { startPublishSpans } from '../observability/messaging-spans.ts';
 
 export interface OutboxRelayOptions {
   db: Database;
@@ -14,7 +15,8 @@ export interface OutboxRelayOptions {
   idlePollMs?: number;
   /** Told of every failed publish; the relay keeps retrying with capped backoff and never drops a row. */
   onPublishError?: (error: unknown, attempt: number) => void;
-  onPublished?: (count: number) => void;
+  /** After each published batch, with its events. */
+  onPublished?: (count: number, events: readonly EventEnvelope[]) => void;
 }
 
 export interface OutboxRelay {
@@ -68,7 +70,15 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   async function drainOnce(): Promise<number> {
     const rows = await db.selectFrom('outbox').selectAll().orderBy('seq').limit(batchSize).execute();
     if (rows.length === 0) return 0;
-    await opts.broker.publish(rows.map(toEnvelope));
+    const envelopes = rows.map(toEnvelope);
+    const spans = startPublishSpans(envelopes);
+    try {
+      await opts.broker.publish(envelopes);
+    } catch (error) {
+      spans.end(error);
+      throw error;
+    }
+    spans.end();
     await db
       .deleteFrom('outbox')
       .where(
@@ -77,7 +87,7 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
         rows.map((r) => r.seq),
       )
       .execute();
-    opts.onPublished?.(rows.length);
+    opts.onPublished?.(rows.length, envelopes);
     return rows.length;
   }
 

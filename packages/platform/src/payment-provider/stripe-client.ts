@@ -1,6 +1,7 @@
 import type { ChargeRequest, ChargeResult, PaymentProvider, RefundRequest, RefundResult } from './payment-provider.ts';
 import { PaymentProviderError } from './payment-provider-errors.ts';
 import { createStripeHttp, type StripeAnswer } from './stripe-http.ts';
+import { SpanKind, withSpan } from '../observability/spans.ts';
 
 export interface StripeCompatibleProviderOptions {
   /** e.g. `https://api.stripe.com` or a simulator's URL; a path prefix is kept. */
@@ -134,8 +135,13 @@ export function createStripeCompatibleProvider(opts: StripeCompatibleProviderOpt
         confirm: 'true',
         'metadata[order_id]': req.orderId,
       });
-      const answer = await http.send('POST', '/v1/payment_intents', { form, idempotencyKey: req.idempotencyKey, signal: callOpts?.signal });
-      return chargeResultOf(answer);
+      return withSpan('payment_provider charge', { kind: SpanKind.CLIENT, attributes: { 'peer.service': 'payment_provider', 'order.id': req.orderId } }, async (span) => {
+        const answer = await http.send('POST', '/v1/payment_intents', { form, idempotencyKey: req.idempotencyKey, signal: callOpts?.signal });
+        span.setAttribute('http.response.status_code', answer.status);
+        const result = chargeResultOf(answer);
+        span.setAttribute('payment.outcome', result.outcome);
+        return result;
+      });
     },
 
     async refund(req, callOpts): Promise<RefundResult> {
@@ -144,7 +150,9 @@ export function createStripeCompatibleProvider(opts: StripeCompatibleProviderOpt
       if (req.amountCents !== undefined) checkAmount(req.amountCents, 'amountCents');
       const form = new URLSearchParams({ payment_intent: req.paymentIntentId });
       if (req.amountCents !== undefined) form.set('amount', String(req.amountCents));
-      const answer = await http.send('POST', '/v1/refunds', { form, idempotencyKey: req.idempotencyKey, signal: callOpts?.signal });
+      const answer = await withSpan('payment_provider refund', { kind: SpanKind.CLIENT, attributes: { 'peer.service': 'payment_provider' } }, () =>
+        http.send('POST', '/v1/refunds', { form, idempotencyKey: req.idempotencyKey, signal: callOpts?.signal }),
+      );
       if (answer.status === 400 && stripeErrorOf(answer).code === 'charge_already_refunded') {
         return { refundId: await existingRefundId(req.paymentIntentId, callOpts?.signal), alreadyRefunded: true };
       }

@@ -13,6 +13,11 @@ import { registerAdminRoutes } from './admin-routes.ts';
 import { resolveAdminKey } from './admin-key.ts';
 import { rateLimitOptions } from './rate-limit-options.ts';
 import type { ServiceContext, ServiceModule } from './service.ts';
+import { setOutboxHeaderSource } from '../outbox/outbox.ts';
+import { processMetrics, type Metrics } from '../observability/metrics.ts';
+import { traceHeaders } from '../observability/spans.ts';
+import { registerObservabilityRoutes } from '../observability/routes.ts';
+import type { SpanStore } from '../observability/span-store.ts';
 
 export interface RuntimeOptions {
   config: Config;
@@ -20,6 +25,10 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Runs last at shutdown (e.g. closing the built-in payment simulator). */
   onStopped?: () => Promise<void> | void;
+  /** Default: this process's metrics. */
+  metrics?: Metrics;
+  /** The local span store, when tracing keeps one: the dashboard's slowest requests come from it. */
+  spanStore?: SpanStore | undefined;
 }
 
 export interface Runtime {
@@ -28,6 +37,7 @@ export interface Runtime {
   readonly logger: Logger;
   readonly adminKey: string;
   readonly url: string;
+  readonly metrics: Metrics;
   /** Graceful: refuse new requests, drain requests and handlers in flight, publish the outbox, close. */
   stop(): Promise<void>;
 }
@@ -42,29 +52,38 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   mkdirSync(config.dataDir, { recursive: true });
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const admin = resolveAdminKey(config.adminKey, config.dataDir);
+  const metrics = opts.metrics ?? processMetrics();
+  setOutboxHeaderSource(() => traceHeaders());
   const broker = createEmbeddedBroker({
     file: join(config.dataDir, 'broker.db'),
     maxAttempts: config.broker.maxAttempts,
     backoffBaseMs: config.broker.backoffBaseMs,
     backoffCapMs: config.broker.backoffCapMs,
     pollMs: config.broker.pollMs,
-    onRedelivery: (consumer, m, error, delayMs) =>
-      logger.warn({ consumer, messageId: m.id, type: m.type, key: m.key, attempt: m.attempt, delayMs, err: error }, 'handler failed; will redeliver'),
-    onDeadLetter: (consumer, m, error) =>
-      logger.error({ consumer, messageId: m.id, type: m.type, key: m.key, attempt: m.attempt, err: error }, 'message dead-lettered'),
+    onRedelivery: (consumer, m, error, delayMs) => {
+      metrics.redelivery(consumer);
+      logger.warn({ consumer, messageId: m.id, type: m.type, key: m.key, order_id: m.key, attempt: m.attempt, delayMs, err: error }, 'handler failed; will redeliver');
+    },
+    onDeadLetter: (consumer, m, error) => {
+      metrics.deadLetter(consumer);
+      logger.error({ consumer, messageId: m.id, type: m.type, key: m.key, order_id: m.key, attempt: m.attempt, err: error }, 'message dead-lettered');
+    },
   });
 
   let ready = false;
   const databases: Database[] = [];
   const relays: OutboxRelay[] = [];
+  const relaySources: Array<{ service: string; relay: OutboxRelay }> = [];
   const stopHooks: Array<() => Promise<void> | void> = [];
-  const http = await createHttpServer({ logger, isReady: () => ready, ...rateLimitOptions(config) });
+  const http = await createHttpServer({ logger, isReady: () => ready, metrics, ...rateLimitOptions(config) });
   registerAdminRoutes(http, { broker, adminKey: admin.key });
+  registerObservabilityRoutes(http, { metrics, adminKey: admin.key, spanDb: opts.spanStore?.db });
 
   for (const service of opts.services) {
     const log = logger.child({ service: service.name });
     const db = await openSqliteDatabase({
       file: join(config.dataDir, `${service.name}.db`),
+      name: service.name,
       migrations: [...platformMigrations, ...service.migrations],
     });
     databases.push(db);
@@ -72,7 +91,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       db,
       broker,
       onPublishError: (error, attempt) => log.error({ err: error, attempt }, 'outbox publish failed; retrying'),
+      onPublished: (_count, events) => metrics.observePublished(events),
     });
+    relaySources.push({ service: service.name, relay });
     db.onCommit(() => relay.notify());
     relays.push(relay);
     const ctx: ServiceContext = {
@@ -86,9 +107,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       subscribe: (s) => broker.subscribe({ ...s, consumer: s.consumer ?? service.name }),
       onStop: (fn) => stopHooks.push(fn),
     };
+    http.setRouteOwner(service.name);
     await service.setup(ctx);
+    http.setRouteOwner(undefined);
   }
 
+  metrics.bindSources({ broker, relays: relaySources });
   await broker.start();
   for (const r of relays) r.start();
   await http.listen({ host: config.host, port: config.port });
@@ -110,12 +134,13 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       await broker.close(0);
       for (const fn of stopHooks) await fn();
       for (const db of databases) await db.close();
+      metrics.bindSources(undefined);
       await opts.onStopped?.();
       logger.info('stopped');
       logger.flush();
     })());
 
-  return { http, broker, logger, adminKey: admin.key, url, stop };
+  return { http, broker, logger, adminKey: admin.key, url, metrics, stop };
 }
 
 /** Stops the runtime on SIGTERM and SIGINT; a second signal exits at once. */
