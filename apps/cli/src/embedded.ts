@@ -3,6 +3,9 @@ import {
   createFileSinkMailer,
   createSmtpMailer,
   createStripeCompatibleProvider,
+  createResilienceKit,
+  resilientMailer,
+  resilientPaymentProvider,
   startRuntime,
   type Config,
   type Runtime,
@@ -29,13 +32,16 @@ export async function startEmbedded(config: Config): Promise<Runtime & { payment
         dataFile: join(config.dataDir, 'payment-simulator.db'),
       });
   const paymentUrl = config.payment.url ?? simulator!.url;
+  const kit = createResilienceKit(config.resilience);
   const provider = createStripeCompatibleProvider({ baseUrl: paymentUrl, secretKey: config.payment.secretKey, timeoutMs: config.payment.timeoutMs });
-  const mailer = config.mail.smtpUrl
+  const rawMailer = config.mail.smtpUrl
     ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
     : createFileSinkMailer({ dir: join(config.dataDir, 'mail'), from: config.mail.from });
+  const mailer = resilientMailer(rawMailer, kit.policy('smtp'));
   const runtime = await startRuntime({
     config,
-    services: [createOrdersService(), createInventoryService(), createPaymentsService({ provider }), createNotificationsService({ mailer })],
+    resilience: kit,
+    services: [createOrdersService(), createInventoryService(), createPaymentsService({ provider: resilientPaymentProvider(provider, kit.policy('payment')) }), createNotificationsService({ mailer })],
     onStopped: async () => {
       await provider.close();
       await mailer.close();

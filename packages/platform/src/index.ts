@@ -35,3 +35,5 @@ export type { PaymentProvider, ChargeRequest, ChargeResult, RefundRequest, Refun
 export { createStripeCompatibleProvider, PaymentProviderError, paymentProviderErrorSpecs } from './payment-provider/index.ts';
 export type { Mailer, MailMessage } from './mailer/index.ts';
 export { createSmtpMailer, createFileSinkMailer, MailerError, mailerErrorSpecs } from './mailer/index.ts';
+export type { DependencyPolicy, DependencyStats, DependencyPolicyOptions, DependencyName, ResilienceKit, ResilienceEvent, ResilienceListener, BreakerState } from './resilience/index.ts';
+export { createDependencyPolicy, dependencyDefaults, createResilienceKit, resilienceErrors, resilientPaymentProvider, resilientMailer } from './resilience/index.ts';

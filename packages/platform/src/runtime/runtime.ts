@@ -11,12 +11,17 @@ import { createOutboxRelay, type OutboxRelay } from '../outbox/relay.ts';
 import { createHttpServer, type HttpServer } from '../http/server.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { resolveAdminKey } from './admin-key.ts';
+import { registerLoadShedding } from '../http/load-shedding.ts';
+import { registerResilienceRoutes } from './resilience-routes.ts';
+import type { ResilienceKit } from '../resilience/resilience-kit.ts';
 import type { ServiceContext, ServiceModule } from './service.ts';
 
 export interface RuntimeOptions {
   config: Config;
   services: readonly ServiceModule[];
   logger?: Logger;
+  /** The process's outside-call policies: their breaker changes are logged, their stats served at /v1/admin/resilience. */
+  resilience?: ResilienceKit;
   /** Runs last at shutdown (e.g. closing the built-in payment simulator). */
   onStopped?: () => Promise<void> | void;
 }
@@ -58,7 +63,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const relays: OutboxRelay[] = [];
   const stopHooks: Array<() => Promise<void> | void> = [];
   const http = await createHttpServer({ logger, isReady: () => ready });
+  const shedCounts: Record<string, number> = { in_flight: 0, event_loop_delay: 0, heap: 0 };
+  await registerLoadShedding(http, { ...config.shedding, onShed: (reason) => void shedCounts[reason]!++ });
   registerAdminRoutes(http, { broker, adminKey: admin.key });
+  if (opts.resilience) {
+    registerResilienceRoutes(http, { kit: opts.resilience, adminKey: admin.key, shed: () => ({ ...shedCounts }) });
+    opts.resilience.on((e) => {
+      if (e.type === 'breaker_state') logger.warn({ dependency: e.dependency, state: e.state }, 'circuit breaker state changed');
+    });
+  }
 
   for (const service of opts.services) {
     const log = logger.child({ service: service.name });
