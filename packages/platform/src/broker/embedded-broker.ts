@@ -12,6 +12,7 @@ import {
   type SubscribeOptions,
 } from './broker.ts';
 import { fullJitterBackoff } from './backoff.ts';
+import { faultPoint } from '../fault-point.ts';
 
 export interface EmbeddedBrokerOptions {
   /** SQLite file that holds the messages; survives restarts. */
@@ -175,6 +176,7 @@ class Pump {
     const p = (async () => {
       try {
         await this.opts.handler(message);
+        faultPoint('broker.after-handle-before-ack');
         this.broker.ack(this.opts.consumer, row.message_id);
       } catch (error) {
         this.broker.nack(this.opts.consumer, message, error);
