@@ -33,9 +33,9 @@ export async function startEmbedded(config: Config): Promise<Runtime & { payment
       });
   const paymentUrl = config.payment.url ?? simulator!.url;
   const kit = createResilienceKit(config.resilience);
-  const provider = createStripeCompatibleProvider({ baseUrl: paymentUrl, secretKey: config.payment.secretKey, timeoutMs: config.payment.timeoutMs });
+  const provider = createStripeCompatibleProvider({ baseUrl: paymentUrl, secretKey: config.payment.secretKey, timeoutMs: config.payment.timeoutMs, maxConnections: config.resilience.payment.concurrency });
   const rawMailer = config.mail.smtpUrl
-    ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
+    ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from, timeoutMs: config.resilience.smtp.timeoutMs, maxConnections: config.resilience.smtp.concurrency })
     : createFileSinkMailer({ dir: join(config.dataDir, 'mail'), from: config.mail.from });
   const mailer = resilientMailer(rawMailer, kit.policy('smtp'));
   const runtime = await startRuntime({

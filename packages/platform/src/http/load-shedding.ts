@@ -1,4 +1,3 @@
-import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { platformErrors } from '../errors.ts';
 import { toProblem } from './problem.ts';
@@ -25,7 +24,8 @@ function shed(req: FastifyRequest, reply: FastifyReply, retryAfter: number, deta
 }
 
 /**
- * Sheds load at the edge, before any parsing, auth or database work: a request that arrives while
+ * Sheds load at the edge (the job @fastify/under-pressure does, with a drift sampler that does not
+ * report an infinite delay for a sampling period in which no sample landed), before any parsing, auth or database work: a request that arrives while
  * too many are in flight, or while the event loop lags or the heap is past its limit, gets a fast
  * 503 problem+json (code OVERLOADED) with `Retry-After`.
  */
@@ -51,19 +51,54 @@ export async function registerLoadShedding(app: FastifyInstance, opts: LoadShedd
     });
   }
   if (opts.maxEventLoopDelayMs > 0 || opts.maxHeapUsedMb > 0) {
-    await app.register(underPressure, {
-      ...(opts.maxEventLoopDelayMs > 0 ? { maxEventLoopDelay: opts.maxEventLoopDelayMs } : {}),
-      ...(opts.maxHeapUsedMb > 0 ? { maxHeapUsedBytes: opts.maxHeapUsedMb * 1024 * 1024 } : {}),
-      retryAfter: opts.retryAfterSeconds,
-      pressureHandler: (req, reply, type, value) => {
-        if (EXEMPT.has(req.url.split('?')[0]!)) return;
-        const reason = type === 'heapUsedBytes' ? 'heap' : 'event_loop_delay';
-        opts.onShed?.(reason);
-        // A returned value is sent by under-pressure; undefined lets the request through.
-        const problem = toProblem(platformErrors.create('OVERLOADED', `${reason} ${Math.round(value ?? 0)} is past its limit`), req.url);
-        reply.status(503).header('retry-after', String(opts.retryAfterSeconds)).type('application/problem+json');
-        return problem as unknown as void;
-      },
+    const pressure = startPressureSampler();
+    app.addHook('onClose', async () => pressure.stop());
+    // Start-up work (migrations, module loading) blocks the loop on purpose; measure from listening on.
+    app.addHook('onListen', async () => pressure.reset());
+    app.addHook('onRequest', async (req, reply) => {
+      if (EXEMPT.has(req.url.split('?')[0]!)) return;
+      const lag = pressure.eventLoopDelayMs();
+      if (opts.maxEventLoopDelayMs > 0 && lag > opts.maxEventLoopDelayMs) {
+        opts.onShed?.('event_loop_delay');
+        return shed(req, reply, opts.retryAfterSeconds, `event loop delay ${Math.round(lag)} ms is past ${opts.maxEventLoopDelayMs} ms`);
+      }
+      const heapMb = pressure.heapUsedMb();
+      if (opts.maxHeapUsedMb > 0 && heapMb > opts.maxHeapUsedMb) {
+        opts.onShed?.('heap');
+        return shed(req, reply, opts.retryAfterSeconds, `heap used ${Math.round(heapMb)} MiB is past ${opts.maxHeapUsedMb} MiB`);
+      }
     });
   }
+}
+
+const TICK_MS = 50;
+const WINDOW = 10;
+
+/**
+ * Event-loop delay as timer drift: a 50 ms timer records how late it fired; the delay is the worst
+ * of the last 10 ticks (0.5 s), so one long block sheds for half a second after it, not for a whole
+ * sampling period, and a fresh process starts at 0.
+ */
+function startPressureSampler() {
+  const lags: number[] = [];
+  let heapMb = process.memoryUsage().heapUsed / 2 ** 20;
+  let last = performance.now();
+  let ticks = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    lags.push(Math.max(0, now - last - TICK_MS));
+    if (lags.length > WINDOW) lags.shift();
+    last = now;
+    if (++ticks % 20 === 0) heapMb = process.memoryUsage().heapUsed / 2 ** 20;
+  }, TICK_MS);
+  timer.unref();
+  return {
+    eventLoopDelayMs: () => Math.max(0, performance.now() - last - TICK_MS, ...lags),
+    heapUsedMb: () => heapMb,
+    reset() {
+      lags.length = 0;
+      last = performance.now();
+    },
+    stop: () => clearInterval(timer),
+  };
 }

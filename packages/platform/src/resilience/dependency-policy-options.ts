@@ -24,7 +24,7 @@ export interface DependencyPolicyOptions {
  */
 export const dependencyDefaults = {
   payment: { timeoutMs: 10_000, maxAttempts: 1, backoffBaseMs: 100, backoffCapMs: 2_000, breakerThreshold: 5, breakerHalfOpenMs: 5_000, concurrency: 32, queue: 64 },
-  smtp: { timeoutMs: 10_000, maxAttempts: 1, backoffBaseMs: 100, backoffCapMs: 2_000, breakerThreshold: 5, breakerHalfOpenMs: 5_000, concurrency: 8, queue: 64 },
+  smtp: { timeoutMs: 10_000, maxAttempts: 1, backoffBaseMs: 100, backoffCapMs: 2_000, breakerThreshold: 5, breakerHalfOpenMs: 5_000, concurrency: 5, queue: 64 },
   'payment-admin': { timeoutMs: 10_000, maxAttempts: 3, backoffBaseMs: 200, backoffCapMs: 2_000, breakerThreshold: 5, breakerHalfOpenMs: 5_000, concurrency: 8, queue: 1_000 },
 } as const satisfies Record<string, DependencyPolicyOptions>;
 
