@@ -66,6 +66,7 @@ test(`the provider answers in ${STALL_LATENCY / 1000} s instead of 100 ms under 
     const s99 = percentile(stalled.posts, 99);
     console.log(`# provider stall ${STALL_LATENCY} ms for ${STALL_MS} ms at ${RATE} orders/s + ${RATE} reads/s`);
     console.log(`# POST /v1/orders p50/p99 healthy ${fmt(percentile(healthy.posts, 50))}/${fmt(h99)}, stalled ${fmt(percentile(stalled.posts, 50))}/${fmt(s99)} (ratio ${(s99 / h99).toFixed(2)})`);
+    console.log(`# POST p90/p95 stalled ${fmt(percentile(stalled.posts, 90))}/${fmt(percentile(stalled.posts, 95))}; over 100 ms: ${stalled.posts.filter((x) => x > 100).length} of ${stalled.posts.length}`);
     console.log(`# GET /v1/orders/{id} p99 healthy ${fmt(percentile(healthy.reads, 99))}, stalled ${fmt(percentile(stalled.reads, 99))}`);
     console.log(`# payment breaker during stall: ${pay.breaker}, opened ${pay.breakerOpened}x, timeouts ${pay.timeouts}, rejected while open ${pay.circuitRejected}; orders awaiting_payment (first page) ${awaiting}`);
     console.log(`# after recovery: ${ids.length} orders final in ${recoveredMs} ms; double charges ${fx.doubleCharged.length}; mails ${smtp.messages.length}`);

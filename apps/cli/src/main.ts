@@ -2,6 +2,7 @@ import { Command } from '@commander-js/extra-typings';
 import { loadConfig, stopOnSignals } from '@orderflow/platform';
 import { startEmbedded } from './embedded.ts';
 import { deadLetters } from './dead-letters.ts';
+import { reconcileCommand } from './reconcile.ts';
 
 const program = new Command('orderflow').description('Order processing that does not break at scale').showHelpAfterError();
 
@@ -24,6 +25,15 @@ dl.command('replay')
   .argument('<id>', 'dead letter id, as listed')
   .action(async (id) => {
     process.exitCode = await deadLetters('replay', id, {});
+  });
+
+program
+  .command('reconcile')
+  .description("compare the payment provider's charges with orders; --repair refunds orphan and duplicate charges")
+  .option('--repair', 'refund charges of cancelled orders and every charge past the first')
+  .option('--json', 'machine-readable output')
+  .action(async (opts) => {
+    process.exitCode = await reconcileCommand(opts);
   });
 
 await program.parseAsync(process.argv);
