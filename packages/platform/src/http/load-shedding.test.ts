@@ -21,7 +21,7 @@ async function server(opts: Partial<Parameters<typeof registerLoadShedding>[1]>)
 async function timed(url: string) {
   const t0 = performance.now();
   const r = await fetch(url);
-  const body = await r.json();
+  const body = (await r.json()) as { code?: string };
   return { status: r.status, retryAfter: r.headers.get('retry-after'), type: r.headers.get('content-type'), body, ms: performance.now() - t0 };
 }
 

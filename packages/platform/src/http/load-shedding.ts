@@ -20,7 +20,7 @@ const EXEMPT = new Set(['/healthz', '/readyz', '/metrics']);
 
 function shed(req: FastifyRequest, reply: FastifyReply, retryAfter: number, detail: string): FastifyReply {
   const problem = toProblem(platformErrors.create('OVERLOADED', detail), req.url);
-  return reply.status(503).header('retry-after', String(retryAfter)).header('connection', 'close').type('application/problem+json').send(problem);
+  return reply.status(503).header('retry-after', String(retryAfter)).type('application/problem+json').send(problem);
 }
 
 /**
