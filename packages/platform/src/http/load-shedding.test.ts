@@ -37,7 +37,7 @@ test('past the in-flight limit a request gets a fast 503 problem with Retry-Afte
       assert.equal(r.retryAfter, '2');
       assert.match(r.type ?? '', /application\/problem\+json/);
       assert.equal(r.body.code, 'OVERLOADED');
-      assert.ok(r.ms < 150, `shed fast: ${r.ms.toFixed(1)} ms`);
+      assert.ok(r.ms < Math.min(...ok.map((o) => o.ms)), `shed before any admitted request finished its 300 ms: ${r.ms.toFixed(1)} ms`);
     }
     assert.deepEqual(shed, ['in_flight', 'in_flight', 'in_flight']);
     assert.equal((await timed(`${url}/fast`)).status, 200, 'slots come back when requests finish');
