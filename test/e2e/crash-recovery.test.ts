@@ -10,10 +10,11 @@ import { chargesFor } from './support/simulator.ts';
 test('SIGKILL right after 20 orders were accepted: a restart finishes all 20, one charge and one email each', async () => {
   const smtp = await startSmtpPeer();
   const d = tempDataDir();
+  let sys: Awaited<ReturnType<typeof startSystem>> | undefined;
   try {
     // A slow provider keeps the orders in flight when the process dies.
     const env = { ORDERFLOW_SMTP_URL: smtp.url, ORDERFLOW_SIMULATOR_LATENCY_MS: '150' };
-    let sys = await startSystem({ dataDir: d.dir, env });
+    sys = await startSystem({ dataDir: d.dir, env });
     let api = apiClient(sys.url);
     const cust = await api.createCustomer(sys.adminKey);
     await api.putProduct(sys.adminKey, 'kill-sku', { priceCents: 700, stock: 100 });
@@ -41,6 +42,7 @@ test('SIGKILL right after 20 orders were accepted: a restart finishes all 20, on
     console.log(`# emails before kill: ${unfinishedAtKill}, after restart: ${smtp.messages.length}`);
     assert.equal(await sys.stop(), 0);
   } finally {
+    await sys?.kill(); // a failed assertion must not leave the process (and this file) running
     await smtp.close();
     d.cleanup();
   }
