@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs node's test runner over the project's test files. Node 20's `--test` takes no globs,
-// so the files are found here. Usage: run-tests.mjs [unit|e2e|all] [extra node --test flags]
+// so the files are found here. Usage: run-tests.mjs [unit|e2e|faults|all] [extra node --test flags]
+// `faults` runs test/faults/*.test.ts in their long profile; `all` includes their short variants.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -20,9 +21,11 @@ function find(dir, pred, out = []) {
 
 const isTest = (p) => p.endsWith('.test.ts');
 const topLevel = readdirSync(join(root, 'test')).filter((n) => n.endsWith('.test.ts')).map((n) => `test/${n}`);
-const unit = [...['packages', 'services', 'apps'].flatMap((d) => find(join(root, d), isTest)), ...topLevel];
+const unit = [...['packages', 'services', 'apps'].flatMap((d) => find(join(root, d), isTest)), ...topLevel, ...find(join(root, 'test/support'), isTest)];
 const e2e = find(join(root, 'test/e2e'), isTest);
-const files = suite === 'unit' ? unit : suite === 'e2e' ? e2e : [...unit, ...e2e];
+const faults = find(join(root, 'test/faults'), isTest);
+const files = suite === 'unit' ? unit : suite === 'e2e' ? e2e : suite === 'faults' ? faults : [...unit, ...e2e, ...faults];
+const env = suite === 'faults' ? { ...process.env, ORDERFLOW_FAULTS_PROFILE: process.env.ORDERFLOW_FAULTS_PROFILE ?? 'long' } : process.env;
 
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...extra, ...files.sort()], { cwd: root, stdio: 'inherit' });
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...extra, ...files.sort()], { cwd: root, stdio: 'inherit', env });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,5 +1,5 @@
 import type { ErrorSpec } from '@orderflow/platform';
-import { platformErrors, paymentProviderErrorSpecs, mailerErrorSpecs } from '@orderflow/platform';
+import { platformErrors, paymentProviderErrorSpecs, mailerErrorSpecs, resilienceErrors } from '@orderflow/platform';
 import { orderErrors } from '@orderflow/orders';
 import { inventoryErrors } from '@orderflow/inventory';
 import { paymentErrors } from '@orderflow/payments';
@@ -15,5 +15,6 @@ export function allRegistries(): Array<[string, Record<string, ErrorSpec>]> {
     ['notifications', notificationErrors.specs],
     ['payment provider client', paymentProviderErrorSpecs],
     ['mailer', mailerErrorSpecs],
+    ['resilience kit (every outside call)', resilienceErrors.specs],
   ];
 }

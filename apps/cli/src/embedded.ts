@@ -4,6 +4,9 @@ import {
   createSmtpMailer,
   createStripeCompatibleProvider,
   registerTracing,
+  createResilienceKit,
+  resilientMailer,
+  resilientPaymentProvider,
   startRuntime,
   type Config,
   type Runtime,
@@ -37,14 +40,17 @@ export async function startEmbedded(config: Config): Promise<Runtime & { payment
         dataFile: join(config.dataDir, 'payment-simulator.db'),
       });
   const paymentUrl = config.payment.url ?? simulator!.url;
-  const provider = createStripeCompatibleProvider({ baseUrl: paymentUrl, secretKey: config.payment.secretKey, timeoutMs: config.payment.timeoutMs });
-  const mailer = config.mail.smtpUrl
-    ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
+  const kit = createResilienceKit(config.resilience);
+  const provider = createStripeCompatibleProvider({ baseUrl: paymentUrl, secretKey: config.payment.secretKey, timeoutMs: config.payment.timeoutMs, maxConnections: config.resilience.payment.concurrency });
+  const rawMailer = config.mail.smtpUrl
+    ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from, timeoutMs: config.resilience.smtp.timeoutMs, maxConnections: config.resilience.smtp.concurrency })
     : createFileSinkMailer({ dir: join(config.dataDir, 'mail'), from: config.mail.from });
+  const mailer = resilientMailer(rawMailer, kit.policy('smtp'));
   const runtime = await startRuntime({
     config,
-    services: [createOrdersService(), createInventoryService(), createPaymentsService({ provider }), createNotificationsService({ mailer })],
+    resilience: kit,
     spanStore: tracing.store,
+    services: [createOrdersService(), createInventoryService(), createPaymentsService({ provider: resilientPaymentProvider(provider, kit.policy('payment')) }), createNotificationsService({ mailer })],
     onStopped: async () => {
       await tracing.shutdown();
       await provider.close();

@@ -4,6 +4,7 @@ import { startEmbedded } from './embedded.ts';
 import { deadLetters } from './dead-letters.ts';
 import { keys } from './keys.ts';
 import { slowCommand, traceCommand } from './trace-commands.ts';
+import { reconcileCommand } from './reconcile.ts';
 
 const program = new Command('orderflow').description('Order processing that does not break at scale').showHelpAfterError();
 
@@ -77,6 +78,15 @@ program
   .option('--json', 'machine-readable output')
   .action((opts) => {
     process.exitCode = slowCommand(opts);
+  });
+
+program
+  .command('reconcile')
+  .description("compare the payment provider's charges with orders; --repair refunds orphan and duplicate charges")
+  .option('--repair', 'refund charges of cancelled orders and every charge past the first')
+  .option('--json', 'machine-readable output')
+  .action(async (opts) => {
+    process.exitCode = await reconcileCommand(opts);
   });
 
 await program.parseAsync(process.argv);

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { readResilienceConfig } from './resilience/resilience-config.ts';
+import type { DependencyName, DependencyPolicyOptions } from './resilience/dependency-policy-options.ts';
 
 /** Typed configuration, read once from the environment. Every variable is documented in README. */
 export interface Config {
@@ -39,6 +41,12 @@ export interface Config {
     /** OTLP/HTTP collector base URL; unset: local store only. */
     otlpEndpoint: string | undefined;
   };
+  /** Timeout, attempts, breaker and bulkhead per outside dependency. */
+  resilience: Record<DependencyName, DependencyPolicyOptions>;
+  /** Load shedding at the HTTP edge: past any limit, 503 + Retry-After before any work. 0 turns a limit off. */
+  shedding: { maxEventLoopDelayMs: number; maxHeapUsedMb: number; maxInFlight: number; retryAfterSeconds: number };
+  /** An order still awaiting payment this long after it was priced is cancelled (payment_failed); swept every `sweepMs`. */
+  paymentDeadline: { deadlineMs: number; sweepMs: number };
 }
 
 export class ConfigError extends Error {
@@ -149,6 +157,17 @@ export function loadConfig(env: Env = process.env): Config {
       enabled: onOff(env, 'ORDERFLOW_TRACING', true),
       maxSpans: int(env, 'ORDERFLOW_TRACE_MAX_SPANS', 200_000, 1000),
       otlpEndpoint: url(env, 'ORDERFLOW_OTLP_ENDPOINT'),
+    },
+    resilience: readResilienceConfig(env, int),
+    shedding: {
+      maxEventLoopDelayMs: int(env, 'ORDERFLOW_SHED_EVENT_LOOP_DELAY_MS', 1_000, 0),
+      maxHeapUsedMb: int(env, 'ORDERFLOW_SHED_HEAP_USED_MB', 0, 0),
+      maxInFlight: int(env, 'ORDERFLOW_SHED_MAX_IN_FLIGHT', 2_048, 0),
+      retryAfterSeconds: int(env, 'ORDERFLOW_SHED_RETRY_AFTER_S', 1, 1, 3600),
+    },
+    paymentDeadline: {
+      deadlineMs: int(env, 'ORDERFLOW_PAYMENT_DEADLINE_MS', 15 * 60_000, 1),
+      sweepMs: int(env, 'ORDERFLOW_PAYMENT_SWEEP_MS', 5_000, 1),
     },
   };
 }

@@ -55,3 +55,5 @@ export { spansOfTrace, spanTree, slowRequests } from './observability/span-queri
 export { withSpan, traceHeaders, contextFromHeaders } from './observability/spans.ts';
 export { parseTraceparent, formatTraceparent } from './observability/traceparent.ts';
 export { toOtlpJson } from './observability/otlp-exporter.ts';
+export type { DependencyPolicy, DependencyStats, DependencyPolicyOptions, DependencyName, ResilienceKit, ResilienceEvent, ResilienceListener } from './resilience/index.ts';
+export { createDependencyPolicy, dependencyDefaults, createResilienceKit, resilienceErrors, resilientPaymentProvider, resilientMailer } from './resilience/index.ts';

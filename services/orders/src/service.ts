@@ -5,12 +5,13 @@ import { registerOrdersRoutes } from './routes.ts';
 import { registerKeyRoutes } from './key-routes.ts';
 import { onProductUpserted, onSagaReply } from './handlers.ts';
 import { loadPepper } from './api-keys.ts';
+import { paymentDeadlineMigration, startPaymentDeadlineSweep } from './payment-deadline.ts';
 
 /** Orders: customers and their keys, order intake with idempotency, and the saga's state machine. */
 export function createOrdersService(): ServiceModule {
   return {
     name: 'orders',
-    migrations: ordersMigrations,
+    migrations: [...ordersMigrations, paymentDeadlineMigration],
     async setup(ctx) {
       const db = ctx.db as Database<OrdersDb>;
       const pepper = await loadPepper(db.db, ctx.config.keyPepper);
@@ -21,6 +22,8 @@ export function createOrdersService(): ServiceModule {
         handler: onSagaReply(db, ctx.logger),
         concurrency: 32,
       });
+      const sweep = startPaymentDeadlineSweep({ db, logger: ctx.logger, ...ctx.config.paymentDeadline });
+      ctx.onStop(() => sweep.stop());
       ctx.subscribe({ consumer: 'orders-catalog', subjects: [subjectFor('ProductUpserted')], handler: onProductUpserted(db) });
     },
   };

@@ -13,6 +13,7 @@ import {
 } from './broker.ts';
 import { fullJitterBackoff } from './backoff.ts';
 import { withConsumeSpan } from '../observability/messaging-spans.ts';
+import { faultPoint } from '../fault-point.ts';
 
 export interface EmbeddedBrokerOptions {
   /** SQLite file that holds the messages; survives restarts. */
@@ -176,6 +177,7 @@ class Pump {
     const p = (async () => {
       try {
         await withConsumeSpan(this.opts.consumer, message, () => this.opts.handler(message));
+        faultPoint('broker.after-handle-before-ack');
         this.broker.ack(this.opts.consumer, row.message_id);
       } catch (error) {
         this.broker.nack(this.opts.consumer, message, error);

@@ -1,3 +1,4 @@
+import { faultPoint } from '../fault-point.ts';
 import type { Kysely, Selectable } from 'kysely';
 import type { EventEnvelope } from '@orderflow/contracts';
 import type { Database } from '../db/database.ts';
@@ -70,6 +71,7 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   async function drainOnce(): Promise<number> {
     const rows = await db.selectFrom('outbox').selectAll().orderBy('seq').limit(batchSize).execute();
     if (rows.length === 0) return 0;
+    faultPoint('relay.after-commit-before-publish');
     const envelopes = rows.map(toEnvelope);
     const spans = startPublishSpans(envelopes);
     try {

@@ -12,6 +12,9 @@ import { createHttpServer, type HttpServer } from '../http/server.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { resolveAdminKey } from './admin-key.ts';
 import { rateLimitOptions } from './rate-limit-options.ts';
+import { registerLoadShedding } from '../http/load-shedding.ts';
+import { registerResilienceRoutes } from './resilience-routes.ts';
+import type { ResilienceKit } from '../resilience/resilience-kit.ts';
 import type { ServiceContext, ServiceModule } from './service.ts';
 import { setOutboxHeaderSource } from '../outbox/outbox.ts';
 import { processMetrics, type Metrics } from '../observability/metrics.ts';
@@ -23,6 +26,8 @@ export interface RuntimeOptions {
   config: Config;
   services: readonly ServiceModule[];
   logger?: Logger;
+  /** The process's outside-call policies: their breaker changes are logged, their stats served at /v1/admin/resilience. */
+  resilience?: ResilienceKit;
   /** Runs last at shutdown (e.g. closing the built-in payment simulator). */
   onStopped?: () => Promise<void> | void;
   /** Default: this process's metrics. */
@@ -78,6 +83,16 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const http = await createHttpServer({ logger, isReady: () => ready, metrics, ...rateLimitOptions(config) });
   registerAdminRoutes(http, { broker, adminKey: admin.key });
   registerObservabilityRoutes(http, { metrics, adminKey: admin.key, spanDb: opts.spanStore?.db });
+  const shedCounts: Record<string, number> = { in_flight: 0, event_loop_delay: 0, heap: 0 };
+  await registerLoadShedding(http, { ...config.shedding, onShed: (reason) => void shedCounts[reason]!++ });
+  if (opts.resilience) {
+    registerResilienceRoutes(http, { kit: opts.resilience, adminKey: admin.key, shed: () => ({ ...shedCounts }) });
+    opts.resilience.on((e) => {
+      if (e.type !== 'breaker_state') return;
+      logger.warn({ dependency: e.dependency, state: e.state }, 'circuit breaker state changed');
+      processMetrics().setBreakerState(e.dependency, e.state === 'isolated' ? 'open' : e.state);
+    });
+  }
 
   for (const service of opts.services) {
     const log = logger.child({ service: service.name });

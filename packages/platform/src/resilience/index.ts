@@ -1,0 +1,11 @@
+export type { DependencyPolicy, DependencyStats } from './dependency-policy.ts';
+export { createDependencyPolicy } from './dependency-policy.ts';
+export type { DependencyPolicyOptions, DependencyName } from './dependency-policy-options.ts';
+export { dependencyDefaults } from './dependency-policy-options.ts';
+export type { ResilienceKit } from './resilience-kit.ts';
+export { createResilienceKit } from './resilience-kit.ts';
+export type { ResilienceEvent, ResilienceListener, BreakerState } from './events.ts';
+export { resilienceErrors } from './resilience-errors.ts';
+export type { ResilienceErrorCode } from './resilience-errors.ts';
+export { resilientPaymentProvider } from './resilient-payment-provider.ts';
+export { resilientMailer } from './resilient-mailer.ts';
