@@ -48,6 +48,7 @@ const ROUTES: Record<string, RouteCase> = {
     request: (f, who) => ({ path: `/v1/orders/${who === 'admin' ? f.orderForAdmin : f.orderForCustomer}/cancel` }),
   },
   'GET /v1/admin/dead-letters': { expect: { ...ADMIN_ONLY, admin: 200 }, request: () => ({ path: '/v1/admin/dead-letters' }) },
+  'GET /v1/admin/resilience': { expect: { ...ADMIN_ONLY, admin: 200 }, request: () => ({ path: '/v1/admin/resilience' }) },
   // No dead letter has this id: the admin gets past authorization to a 404.
   'POST /v1/admin/dead-letters/{id}/replay': { expect: { ...ADMIN_ONLY, admin: 404 }, request: () => ({ path: `/v1/admin/dead-letters/${randomUUID()}/replay` }) },
 };
