@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { loadDistributedConfig, type DistributedConfig } from './distributed-config.ts';
 
 /** Typed configuration, read once from the environment. Every variable is documented in README. */
 export interface Config {
@@ -28,6 +29,8 @@ export interface Config {
   };
   keyPepper: string | undefined;
   shutdownTimeoutMs: number;
+  /** Distributed mode (PostgreSQL, NATS JetStream, Redis): see `distributed-config.ts`. */
+  distributed: DistributedConfig;
 }
 
 export class ConfigError extends Error {
@@ -94,5 +97,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     keyPepper: str(env, 'ORDERFLOW_KEY_PEPPER'),
     shutdownTimeoutMs: int(env, 'ORDERFLOW_SHUTDOWN_TIMEOUT_MS', 10_000, 0),
+    distributed: loadDistributedConfig(env, { int, str }),
   };
 }

@@ -56,6 +56,8 @@ export interface Broker {
     replay(id: string): Promise<boolean>;
   };
   stats(): Promise<ConsumerStats[]>;
+  /** Stops fetching and waits for handlers in flight (up to `timeoutMs`); `publish` still works until `close`. */
+  drain(timeoutMs?: number): Promise<void>;
   /** Stops fetching, waits for handlers in flight (up to `timeoutMs`), closes. */
   close(timeoutMs?: number): Promise<void>;
 }

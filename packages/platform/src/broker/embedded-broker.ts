@@ -375,6 +375,11 @@ class EmbeddedBroker implements Broker {
     }));
   }
 
+  async drain(timeoutMs = 10_000): Promise<void> {
+    await Promise.all(this.pumps.map((p) => p.stop(timeoutMs)));
+    this.flushAcks();
+  }
+
   async close(timeoutMs = 10_000): Promise<void> {
     await Promise.all(this.pumps.map((p) => p.stop(timeoutMs)));
     this.flushAcks();

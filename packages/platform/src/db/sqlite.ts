@@ -52,6 +52,7 @@ export async function openSqliteDatabase<DB>(opts: SqliteOptions): Promise<Datab
   return {
     dialect: 'sqlite',
     db,
+    read: db,
     async transaction(fn) {
       const out = await db.transaction().execute(fn);
       for (const l of listeners) l();
