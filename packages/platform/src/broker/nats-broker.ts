@@ -219,6 +219,7 @@ class NatsBroker implements Broker {
     }
     // Long handlers keep their claim; without this a slow one would be redelivered elsewhere.
     const heartbeat = setInterval(() => m.working(), Math.max(1_000, this.ackWaitMs / 3));
+    heartbeat.unref();
     try {
       await s.handler(message);
       clearInterval(heartbeat);
@@ -269,12 +270,17 @@ class NatsBroker implements Broker {
   async close(timeoutMs = 10_000): Promise<void> {
     await this.drain(timeoutMs);
     // Drain flushes the acks and publishes just sent before the connection goes.
-    await this.nc.drain().catch(() => undefined);
+    if (this.nc.isClosed()) return;
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([this.nc.drain().catch(() => undefined), new Promise((r) => (t = setTimeout(r, 2_000)))]);
+    clearTimeout(t);
+    if (!this.nc.isClosed()) await this.nc.close().catch(() => undefined);
   }
 
   async drain(timeoutMs = 10_000): Promise<void> {
     this.stopping = true;
-    for (const p of this.pumps) await p.messages?.close().catch(() => undefined);
+    // stop() ends the iterator at once; close() would wait on the server, which may be gone.
+    for (const p of this.pumps) p.messages?.stop();
     const all = Promise.allSettled(this.pumps.flatMap((p) => [...p.inFlight, p.loop]));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([all, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
