@@ -2,6 +2,18 @@ import { Command } from '@commander-js/extra-typings';
 import { loadConfig, stopOnSignals } from '@orderflow/platform';
 import { startEmbedded } from './embedded.ts';
 import { deadLetters } from './dead-letters.ts';
+import { serveService, SERVICE_NAMES } from './serve.ts';
+import { runSimulator } from './simulator.ts';
+import { startCluster } from './cluster.ts';
+
+/** Under `orderflow cluster`: stop gracefully when the launcher is gone, so no instance is orphaned. */
+function exitWithParent(stop: () => Promise<void>): void {
+  if (process.env.ORDERFLOW_EXIT_WITH_PARENT !== '1') return;
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop().finally(() => process.exit(0));
+  }, 1_000).unref();
+}
 
 const program = new Command('orderflow').description('Order processing that does not break at scale').showHelpAfterError();
 
@@ -11,6 +23,41 @@ program
   .action(async () => {
     const runtime = await startEmbedded(loadConfig());
     stopOnSignals(runtime, runtime.logger);
+  });
+
+program
+  .command('serve')
+  .description(`run one service as its own process on PostgreSQL and NATS (distributed mode): ${SERVICE_NAMES.join(', ')}`)
+  .argument('<service>', 'the service to run')
+  .action(async (service) => {
+    const runtime = await serveService(service, loadConfig());
+    stopOnSignals(runtime, runtime.logger);
+    exitWithParent(() => runtime.stop());
+  });
+
+program
+  .command('simulator')
+  .description('run the payment-provider simulator alone (shared by every payments instance of a cluster)')
+  .action(async () => {
+    const sim = await runSimulator(loadConfig());
+    stopOnSignals({ stop: () => sim.close() }, { info: () => undefined } as never);
+    exitWithParent(() => sim.close());
+  });
+
+program
+  .command('cluster')
+  .description('run the whole system as separate processes behind HAProxy on ORDERFLOW_PORT (npm run start:cluster)')
+  .action(async () => {
+    const instances = Number(process.env.ORDERFLOW_CLUSTER_INSTANCES ?? '2');
+    const cluster = await startCluster({ config: loadConfig(), instances });
+    let signalled = false;
+    const onSignal = () => {
+      if (signalled) process.exit(1);
+      signalled = true;
+      void cluster.stop().then(() => process.exit(0));
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   });
 
 const dl = program.command('dead-letters').description('list and replay messages that could not be handled');
