@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSmtpPeer } from '../support/smtp-peer.ts';
-import { createEmbeddedBroker, uuidv7 } from '@orderflow/platform';
-import { join } from 'node:path';
+import { uuidv7 } from '@orderflow/platform';
 import { startSystem, tempDataDir } from './support/system.ts';
 import { apiClient, placeWhenOrderable, waitForStatus } from './support/client.ts';
 import { chargesFor } from './support/simulator.ts';
@@ -42,7 +41,7 @@ test('SIGKILL right after 20 orders were accepted: a restart finishes all 20, on
     assert.equal(await sys.stop(), 0);
   } finally {
     await smtp.close();
-    d.cleanup();
+    await d.cleanup();
   }
 });
 
@@ -54,7 +53,7 @@ test('a poison event lands in dead letters instead of blocking, and can be liste
     const cust = await api.createCustomer(sys.adminKey);
     await api.putProduct(sys.adminKey, 'poison-sku', { priceCents: 100, stock: 10 });
     // Another process publishes a malformed OrderPlaced onto the same durable broker.
-    const outside = createEmbeddedBroker({ file: join(d.dir, 'broker.db') });
+    const outside = await sys.outsideBroker();
     const poisonId = uuidv7();
     await outside.publish([
       { id: poisonId, type: 'OrderPlaced', version: 1, source: 'orders', subject: 'orders.OrderPlaced', key: 'poison', occurredAt: new Date().toISOString(), data: { orderId: 'poison', items: 'not-a-list' }, headers: {} },
@@ -80,6 +79,6 @@ test('a poison event lands in dead letters instead of blocking, and can be liste
     assert.equal((await api.call('POST', `/v1/admin/dead-letters/nobody:${uuidv7()}/replay`, { key: sys.adminKey })).status, 404);
     await sys.stop();
   } finally {
-    d.cleanup();
+    await d.cleanup();
   }
 });

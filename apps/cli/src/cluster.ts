@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { ConfigError, resolveAdminKey, type Config } from '@orderflow/platform';
 import { SERVICE_NAMES } from './serve.ts';
 import { haproxyConfig } from './haproxy-config.ts';
+import { startOpenApiServer } from './openapi-merge.ts';
 
 const MAIN = resolve(import.meta.dirname, 'main.ts');
 
@@ -131,7 +132,8 @@ export async function startCluster(opts: ClusterOptions): Promise<{ url: string;
 
   const cfgFile = join(config.dataDir, 'haproxy.cfg');
   const pick = (s: string) => instances.filter((i) => i.service === s).map((i) => ({ name: i.id, port: i.port }));
-  writeFileSync(cfgFile, haproxyConfig({ host: config.host, port: config.port, orders: pick('orders'), inventory: pick('inventory') }));
+  const docs = await startOpenApiServer(['orders', 'inventory'].map((s) => pick(s).map((u) => u.port)));
+  writeFileSync(cfgFile, haproxyConfig({ host: config.host, port: config.port, orders: pick('orders'), inventory: pick('inventory'), docs: { name: 'docs', port: docs.port } }));
   const proxy = spawn('haproxy', ['-db', '-f', cfgFile], { stdio: ['ignore', 'inherit', 'inherit'] });
   const proxyFailed = new Promise<never>((_, rej) => {
     proxy.once('error', (e) => rej(new Error(`haproxy failed to start (apt-get install haproxy): ${String(e)}`)));
@@ -145,6 +147,7 @@ export async function startCluster(opts: ClusterOptions): Promise<{ url: string;
     stopping = true;
     for (const i of instances) i.child?.kill('SIGTERM');
     simulator?.kill('SIGTERM');
+    docs.server.close();
     throw error;
   }
   log('cluster started', { url, paymentUrl, adminKeyFile: admin.file, instances: instances.map((i) => ({ id: i.id, pid: i.child?.pid, port: i.port })) });
@@ -162,6 +165,7 @@ export async function startCluster(opts: ClusterOptions): Promise<{ url: string;
       await stopChild(proxy);
       await Promise.all(instances.map((i) => stopChild(i.child)));
       await stopChild(simulator);
+      docs.server.close();
       log('cluster stopped');
     },
   };

@@ -10,7 +10,7 @@ export interface Upstream {
  * and retries only where nothing reached the instance (`retry-on conn-failure`), so a POST is
  * never sent twice.
  */
-export function haproxyConfig(opts: { host: string; port: number; orders: Upstream[]; inventory: Upstream[] }): string {
+export function haproxyConfig(opts: { host: string; port: number; orders: Upstream[]; inventory: Upstream[]; docs: Upstream }): string {
   const backend = (name: string, ups: Upstream[]) =>
     [
       `backend ${name}`,
@@ -36,9 +36,13 @@ export function haproxyConfig(opts: { host: string; port: number; orders: Upstre
     `  bind ${opts.host}:${opts.port}`,
     '  acl inventory path_beg /v1/products',
     '  use_backend inventory if inventory',
+    '  acl docs path /openapi.json',
+    '  use_backend docs if docs',
     '  default_backend orders',
     backend('orders', opts.orders),
     backend('inventory', opts.inventory),
+    'backend docs',
+    `  server ${opts.docs.name} 127.0.0.1:${opts.docs.port}`,
     '',
   ].join('\n');
 }
