@@ -41,12 +41,17 @@ function log(msg: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), msg, ...fields })}\n`);
 }
 
+/** Every child alive, so a failed start can end them all, started or not. */
+const spawned = new Set<ChildProcess>();
+
 /** Spawns a process, forwards its output lines, resolves on the first line `ready` accepts (with that line). */
 function launch(args: string[], env: NodeJS.ProcessEnv, ready: (line: string) => boolean, what: string, exe = process.execPath): Promise<{ child: ChildProcess; line: string }> {
   const child = spawn(exe, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  spawned.add(child);
+  child.once('exit', () => spawned.delete(child));
   return new Promise((res, rej) => {
     let done = false;
-    const timer = setTimeout(() => !done && rej(new Error(`${what} did not start in 60 s`)), 60_000);
+    const timer = setTimeout(() => !done && rej(new Error(`${what} did not start in 120 s`)), 120_000);
     const onLine = (line: string) => {
       process.stdout.write(`${line}\n`);
       if (!done && ready(line)) {
@@ -96,7 +101,7 @@ export async function startCluster(opts: ClusterOptions): Promise<{ url: string;
   if (opts.instances < 1 || opts.instances > 16) throw new ConfigError('ORDERFLOW_CLUSTER_INSTANCES must be between 1 and 16');
   mkdirSync(config.dataDir, { recursive: true });
   const admin = resolveAdminKey(config.adminKey, config.dataDir);
-  const baseEnv: NodeJS.ProcessEnv = { ...process.env, ...opts.env, ORDERFLOW_MODE: 'distributed', ORDERFLOW_EXIT_WITH_PARENT: '1', ORDERFLOW_ADMIN_KEY: admin.key, ORDERFLOW_DATA_DIR: config.dataDir };
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env, ...opts.env, ORDERFLOW_MODE: 'distributed', ORDERFLOW_PARENT_PID: String(process.pid), ORDERFLOW_ADMIN_KEY: admin.key, ORDERFLOW_DATA_DIR: config.dataDir };
   let stopping = false;
 
   let simulator: ChildProcess | undefined;
@@ -128,7 +133,13 @@ export async function startCluster(opts: ClusterOptions): Promise<{ url: string;
       setTimeout(() => void startInstance(inst).catch((e: unknown) => log('instance restart failed', { instance: inst.id, err: String(e) })), 500);
     });
   };
-  await Promise.all(instances.map(startInstance));
+  try {
+    await Promise.all(instances.map(startInstance));
+  } catch (error) {
+    stopping = true;
+    for (const c of spawned) c.kill('SIGKILL');
+    throw error;
+  }
 
   const cfgFile = join(config.dataDir, 'haproxy.cfg');
   const pick = (s: string) => instances.filter((i) => i.service === s).map((i) => ({ name: i.id, port: i.port }));
@@ -145,8 +156,7 @@ export async function startCluster(opts: ClusterOptions): Promise<{ url: string;
     await Promise.race([waitForEntry(url), proxyFailed]);
   } catch (error) {
     stopping = true;
-    for (const i of instances) i.child?.kill('SIGTERM');
-    simulator?.kill('SIGTERM');
+    for (const c of spawned) c.kill('SIGTERM');
     docs.server.close();
     throw error;
   }

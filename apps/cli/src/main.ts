@@ -6,13 +6,22 @@ import { serveService, SERVICE_NAMES } from './serve.ts';
 import { runSimulator } from './simulator.ts';
 import { startCluster } from './cluster.ts';
 
-/** Under `orderflow cluster`: stop gracefully when the launcher is gone, so no instance is orphaned. */
-function exitWithParent(stop: () => Promise<void>): void {
-  if (process.env.ORDERFLOW_EXIT_WITH_PARENT !== '1') return;
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) void stop().finally(() => process.exit(0));
-  }, 1_000).unref();
+/**
+ * Under `orderflow cluster` (ORDERFLOW_PARENT_PID set): when the launcher is gone, stop gracefully,
+ * or exit at once if still starting, so no instance is ever orphaned.
+ */
+function exitWithParent(): { stopWith(stop: () => Promise<void>): void } {
+  let stopFn: (() => Promise<void>) | undefined;
+  const parent = Number(process.env.ORDERFLOW_PARENT_PID ?? '0');
+  if (parent > 0) {
+    setInterval(() => {
+      if (process.ppid === parent) return;
+      if (!stopFn) process.exit(1);
+      void stopFn().finally(() => process.exit(0));
+      stopFn = async () => undefined;
+    }, 1_000).unref();
+  }
+  return { stopWith: (fn) => void (stopFn = fn) };
 }
 
 const program = new Command('orderflow').description('Order processing that does not break at scale').showHelpAfterError();
@@ -30,18 +39,20 @@ program
   .description(`run one service as its own process on PostgreSQL and NATS (distributed mode): ${SERVICE_NAMES.join(', ')}`)
   .argument('<service>', 'the service to run')
   .action(async (service) => {
+    const watch = exitWithParent();
     const runtime = await serveService(service, loadConfig());
     stopOnSignals(runtime, runtime.logger);
-    exitWithParent(() => runtime.stop());
+    watch.stopWith(() => runtime.stop());
   });
 
 program
   .command('simulator')
   .description('run the payment-provider simulator alone (shared by every payments instance of a cluster)')
   .action(async () => {
+    const watch = exitWithParent();
     const sim = await runSimulator(loadConfig());
     stopOnSignals({ stop: () => sim.close() }, { info: () => undefined } as never);
-    exitWithParent(() => sim.close());
+    watch.stopWith(() => sim.close());
   });
 
 program

@@ -55,16 +55,18 @@ export interface StartOptions {
   dataDir?: string;
   env?: Record<string, string>;
   adminKey?: string;
+  /** Overrides MODE (the benchmark starts a cluster whatever the suite's mode). */
+  mode?: 'embedded' | 'cluster';
 }
 
 /** A fresh data directory, removed by the returned cleanup (in cluster mode with its databases and streams). */
-export function tempDataDir(): { dir: string; cleanup: () => Promise<void> } {
+export function tempDataDir(mode: 'embedded' | 'cluster' = MODE): { dir: string; cleanup: () => Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'orderflow-e2e-'));
   return {
     dir,
     cleanup: async () => {
       rmSync(dir, { recursive: true, force: true });
-      if (MODE === 'cluster') {
+      if (mode === 'cluster') {
         const ns = namespaceOf(dir);
         await dropPgPrefix(`${ns}_`);
         await deleteNatsPrefix(ns);
@@ -81,7 +83,7 @@ export async function startSystem(opts: StartOptions = {}): Promise<SystemProces
   const dataDir = opts.dataDir ?? tempDataDir().dir;
   const adminKey = opts.adminKey ?? 'test-admin-key';
   const ns = namespaceOf(dataDir);
-  const cluster = MODE === 'cluster';
+  const cluster = (opts.mode ?? MODE) === 'cluster';
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps/cli/src/main.ts'), cluster ? 'cluster' : 'start'], {
     cwd: ROOT,
     // Its own process group in cluster mode, so kill() takes every process of it at once.
