@@ -119,3 +119,25 @@ test('statement_timeout from the options cancels a slow statement', async () => 
     await db.close();
   }
 });
+
+test('after every connection is cut (as by a server restart) the pool reconnects and the next transaction commits', async () => {
+  const spec = { database: `${prefix}restart`, role: `${prefix}restart` };
+  const url = await ensureServiceDatabase(PG_ADMIN_URL, spec);
+  const errors: Error[] = [];
+  const db = await openPostgresDatabase({ url, migrations: [...platformMigrations, stockMigration], poolSize: 4, onPoolError: (e) => errors.push(e) });
+  try {
+    await Promise.all([1, 2, 3, 4].map((i) => (db.db as Kysely<any>).insertInto('stock').values({ sku: `s${i}`, qty: i }).execute()));
+    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    const cut = await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [spec.database]);
+    await admin.end();
+    assert.ok(cut.rowCount! >= 1, 'idle pooled connections were cut');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(errors.length >= 1, 'the pool was told (and the process did not crash)');
+    await db.transaction((trx) => (trx as Kysely<any>).insertInto('stock').values({ sku: 'after', qty: 1 }).execute());
+    const n = await (db.db as Kysely<any>).selectFrom('stock').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    assert.equal(n.n, 5);
+  } finally {
+    await db.close();
+  }
+});
