@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { MODE, startSystem, tempDataDir } from './support/system.ts';
+import { MODE, startSystem, tempDataDir, type SystemProcess } from './support/system.ts';
 import { apiClient, placeWhenOrderable, waitForStatus } from './support/client.ts';
 import { chargesFor } from './support/simulator.ts';
 import { startSmtpPeer } from '../support/smtp-peer.ts';
@@ -11,8 +11,9 @@ const skip = MODE !== 'cluster' && 'cluster mode only (npm run test:e2e:cluster)
 
 test('cluster: the same Idempotency-Key sent to both orders instances makes one order', { skip }, async () => {
   const d = tempDataDir();
-  const sys = await startSystem({ dataDir: d.dir });
+  let sys: SystemProcess | undefined;
   try {
+    sys = await startSystem({ dataDir: d.dir });
     const api = apiClient(sys.url);
     const cust = await api.createCustomer(sys.adminKey);
     await api.putProduct(sys.adminKey, 'idem-sku', { priceCents: 100, stock: 1000 });
@@ -33,7 +34,7 @@ test('cluster: the same Idempotency-Key sent to both orders instances makes one 
     assert.equal(list.body.items.length, 11);
     assert.equal(await sys.stop(), 0);
   } finally {
-    await sys.kill();
+    await sys?.kill();
     await d.cleanup();
   }
 });
@@ -41,8 +42,9 @@ test('cluster: the same Idempotency-Key sent to both orders instances makes one 
 test('cluster: SIGKILL of one instance of each service under load loses no order, charges none twice, mails none twice', { skip }, async () => {
   const smtp = await startSmtpPeer();
   const d = tempDataDir();
-  const sys = await startSystem({ dataDir: d.dir, env: { ORDERFLOW_SMTP_URL: smtp.url, ORDERFLOW_SIMULATOR_LATENCY_MS: '50' } });
+  let sys: SystemProcess | undefined;
   try {
+    sys = await startSystem({ dataDir: d.dir, env: { ORDERFLOW_SMTP_URL: smtp.url, ORDERFLOW_SIMULATOR_LATENCY_MS: '50' } });
     const api = apiClient(sys.url);
     const cust = await api.createCustomer(sys.adminKey);
     await api.putProduct(sys.adminKey, 'kill-one', { priceCents: 300, stock: 1000 });
@@ -76,7 +78,7 @@ test('cluster: SIGKILL of one instance of each service under load loses no order
     assert.equal((await api.getProduct('kill-one')).body.stock, 1000 - ids.length);
     console.log(`# accepted ${accepted.length}, answers lost ${lost}, orders ${ids.length}, all confirmed once`);
   } finally {
-    await sys.kill();
+    await sys?.kill();
     await smtp.close();
     await d.cleanup();
   }
