@@ -61,9 +61,10 @@ test("a service's SQL names only its own tables", () => {
   assert.deepEqual(violations, []);
 });
 
-test('each service gets its own database file from the bootstrap', () => {
-  const runtime = readFileSync(join(ROOT, 'packages/platform/src/runtime/runtime.ts'), 'utf8');
-  assert.match(runtime, /`\$\{service\.name\}\.db`/);
+test('each service gets its own database from the bootstrap: a SQLite file, or a PostgreSQL database and role', () => {
+  const adapters = readFileSync(join(ROOT, 'packages/platform/src/runtime/adapters.ts'), 'utf8');
+  assert.match(adapters, /`\$\{service\}\.db`/);
+  assert.match(adapters, /const spec = \{ database: name, role: name \}/);
 });
 
 test('platform and contracts import no service', () => {

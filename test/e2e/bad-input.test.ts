@@ -7,7 +7,7 @@ import { apiClient, placeWhenOrderable, waitForStatus, type ApiClient } from './
 describe('bad input gets a 4xx problem+json and writes nothing', () => {
   let sys: SystemProcess;
   let api: ApiClient;
-  let cleanup: () => void;
+  let cleanup: () => Promise<void>;
   let cust: { id: string; apiKey: string };
 
   before(async () => {
@@ -24,7 +24,7 @@ describe('bad input gets a 4xx problem+json and writes nothing', () => {
 
   after(async () => {
     await sys.stop();
-    cleanup();
+    await cleanup();
   });
 
   const valid = { items: [{ sku: 'ok-sku', quantity: 1 }], paymentMethod: 'pm_card_visa' };

@@ -10,7 +10,7 @@ describe('the order flow, end to end through the real process', () => {
   let sys: SystemProcess;
   let smtp: SmtpPeer;
   let api: ApiClient;
-  let cleanup: () => void;
+  let cleanup: () => Promise<void>;
   let alice: { id: string; apiKey: string; email: string };
   let bob: { id: string; apiKey: string; email: string };
 
@@ -27,7 +27,7 @@ describe('the order flow, end to end through the real process', () => {
   after(async () => {
     const code = await sys.stop();
     await smtp.close();
-    cleanup();
+    await cleanup();
     assert.equal(code, 0, 'graceful shutdown exits 0');
   });
 

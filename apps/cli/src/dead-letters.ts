@@ -1,10 +1,17 @@
 import { join } from 'node:path';
-import { createEmbeddedBroker, loadConfig } from '@orderflow/platform';
+import { createEmbeddedBroker, createNatsBroker, loadConfig } from '@orderflow/platform';
 
-/** `orderflow dead-letters list|replay`: reads the embedded broker under ORDERFLOW_DATA_DIR directly. */
+/**
+ * `orderflow dead-letters list|replay`: reads the embedded broker under ORDERFLOW_DATA_DIR directly,
+ * or with ORDERFLOW_MODE=distributed the dead-letter stream on NATS (ORDERFLOW_NATS_URL, _PREFIX).
+ */
 export async function deadLetters(action: 'list' | 'replay', id: string | undefined, opts: { json?: boolean; consumer?: string }): Promise<number> {
   const config = loadConfig();
-  const broker = createEmbeddedBroker({ file: join(config.dataDir, 'broker.db') });
+  const nats = config.distributed.nats;
+  const broker =
+    config.distributed.mode === 'distributed'
+      ? await createNatsBroker({ url: nats.url, prefix: nats.prefix })
+      : createEmbeddedBroker({ file: join(config.dataDir, 'broker.db') });
   try {
     if (action === 'replay') {
       if (!id) {

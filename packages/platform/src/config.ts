@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readResilienceConfig } from './resilience/resilience-config.ts';
 import type { DependencyName, DependencyPolicyOptions } from './resilience/dependency-policy-options.ts';
+import { loadDistributedConfig, type DistributedConfig } from './distributed-config.ts';
 
 /** Typed configuration, read once from the environment. Every variable is documented in README. */
 export interface Config {
@@ -47,6 +48,8 @@ export interface Config {
   shedding: { maxEventLoopDelayMs: number; maxHeapUsedMb: number; maxInFlight: number; retryAfterSeconds: number };
   /** An order still awaiting payment this long after it was priced is cancelled (payment_failed); swept every `sweepMs`. */
   paymentDeadline: { deadlineMs: number; sweepMs: number };
+  /** Distributed mode (PostgreSQL, NATS JetStream, Redis): see `distributed-config.ts`. */
+  distributed: DistributedConfig;
 }
 
 export class ConfigError extends Error {
@@ -169,5 +172,6 @@ export function loadConfig(env: Env = process.env): Config {
       deadlineMs: int(env, 'ORDERFLOW_PAYMENT_DEADLINE_MS', 15 * 60_000, 1),
       sweepMs: int(env, 'ORDERFLOW_PAYMENT_SWEEP_MS', 5_000, 1),
     },
+    distributed: loadDistributedConfig(env, { int, str }),
   };
 }

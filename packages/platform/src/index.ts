@@ -31,6 +31,14 @@ export { bearerToken, isAdminKey, requireAdmin, API_KEY_PATTERN } from './http/a
 export type { ServiceContext, ServiceModule } from './runtime/service.ts';
 export type { Runtime, RuntimeOptions } from './runtime/runtime.ts';
 export { startRuntime, stopOnSignals } from './runtime/runtime.ts';
+export { resolveAdminKey } from './runtime/admin-key.ts';
+export type { DistributedConfig } from './distributed-config.ts';
+export { openPostgresDatabase } from './db/postgres.ts';
+export type { PostgresOptions } from './db/postgres.ts';
+export { ensureServiceDatabase, dropServiceDatabase, serviceDatabaseUrl } from './db/pg-provision.ts';
+export { createNatsBroker } from './broker/nats-broker.ts';
+export type { NatsBrokerOptions } from './broker/nats-broker.ts';
+export { serviceDatabaseName } from './runtime/adapters.ts';
 export type { PaymentProvider, ChargeRequest, ChargeResult, RefundRequest, RefundResult } from './payment-provider/index.ts';
 export { createStripeCompatibleProvider, PaymentProviderError, paymentProviderErrorSpecs } from './payment-provider/index.ts';
 export type { Mailer, MailMessage } from './mailer/index.ts';

@@ -11,6 +11,8 @@ export interface Database<DB = any> {
   readonly dialect: Dialect;
   /** For reads and single statements. */
   readonly db: Kysely<DB>;
+  /** For reads that may lag a little (a read replica in distributed mode); otherwise `db` itself. */
+  readonly read: Kysely<DB>;
   /**
    * Runs `fn` in one transaction; commits when it resolves, rolls back when it throws (and rethrows).
    * Commit listeners run after a successful commit.

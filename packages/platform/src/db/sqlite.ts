@@ -57,6 +57,7 @@ export async function openSqliteDatabase<DB>(opts: SqliteOptions): Promise<Datab
   return {
     dialect: 'sqlite',
     db,
+    read: db,
     async transaction(fn) {
       const out = await withSpan(txName, { kind: SpanKind.CLIENT, attributes: { 'db.system': 'sqlite', 'db.namespace': dbName } }, () => db.transaction().execute(fn));
       for (const l of listeners) l();

@@ -47,6 +47,7 @@ function toEnvelope(r: Selectable<PlatformTables['outbox']>): EventEnvelope {
 /**
  * Moves committed outbox rows to the broker, oldest first, and deletes them once the broker has
  * them. A crash between publish and delete republishes the rows; the broker drops them by id.
+ * On PostgreSQL any number of relays may run against one database (`FOR UPDATE SKIP LOCKED`).
  */
 export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   const db = opts.db.db as unknown as Kysely<PlatformTables>;
@@ -68,8 +69,7 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       wake = done;
     });
 
-  async function drainOnce(): Promise<number> {
-    const rows = await db.selectFrom('outbox').selectAll().orderBy('seq').limit(batchSize).execute();
+  async function publishAndDelete(k: Kysely<PlatformTables>, rows: Array<Selectable<PlatformTables['outbox']>>): Promise<number> {
     if (rows.length === 0) return 0;
     faultPoint('relay.after-commit-before-publish');
     const envelopes = rows.map(toEnvelope);
@@ -81,7 +81,7 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       throw error;
     }
     spans.end();
-    await db
+    await k
       .deleteFrom('outbox')
       .where(
         'seq',
@@ -91,6 +91,17 @@ export function createOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       .execute();
     opts.onPublished?.(rows.length, envelopes);
     return rows.length;
+  }
+
+  async function drainOnce(): Promise<number> {
+    const select = (k: Kysely<PlatformTables>) => k.selectFrom('outbox').selectAll().orderBy('seq').limit(batchSize);
+    // PostgreSQL, several instances: each claims a disjoint batch (rows another relay holds are
+    // skipped, not waited for); a relay that dies mid-batch rolls back and its rows are free again.
+    const n =
+      opts.db.dialect === 'postgres'
+        ? await db.transaction().execute(async (trx) => publishAndDelete(trx, await select(trx).forUpdate().skipLocked().execute()))
+        : await publishAndDelete(db, await select(db).execute());
+    return n;
   }
 
   async function run(): Promise<void> {

@@ -2,11 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.ts';
 import { createLogger, type Logger } from '../logger.ts';
-import { openSqliteDatabase } from '../db/sqlite.ts';
 import { platformMigrations } from '../db/platform-migrations.ts';
 import type { Database } from '../db/database.ts';
 import type { Broker } from '../broker/broker.ts';
-import { createEmbeddedBroker } from '../broker/embedded-broker.ts';
+import { openBroker, openServiceDatabase } from './adapters.ts';
 import { createOutboxRelay, type OutboxRelay } from '../outbox/relay.ts';
 import { createHttpServer, type HttpServer } from '../http/server.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
@@ -59,20 +58,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const admin = resolveAdminKey(config.adminKey, config.dataDir);
   const metrics = opts.metrics ?? processMetrics();
   setOutboxHeaderSource(() => traceHeaders());
-  const broker = createEmbeddedBroker({
-    file: join(config.dataDir, 'broker.db'),
-    maxAttempts: config.broker.maxAttempts,
-    backoffBaseMs: config.broker.backoffBaseMs,
-    backoffCapMs: config.broker.backoffCapMs,
-    pollMs: config.broker.pollMs,
-    onRedelivery: (consumer, m, error, delayMs) => {
-      metrics.redelivery(consumer);
-      logger.warn({ consumer, messageId: m.id, type: m.type, key: m.key, order_id: m.key, attempt: m.attempt, delayMs, err: error }, 'handler failed; will redeliver');
-    },
-    onDeadLetter: (consumer, m, error) => {
-      metrics.deadLetter(consumer);
-      logger.error({ consumer, messageId: m.id, type: m.type, key: m.key, order_id: m.key, attempt: m.attempt, err: error }, 'message dead-lettered');
-    },
+  const broker = await openBroker(config, logger, {
+    onRedelivery: (consumer) => metrics.redelivery(consumer),
+    onDeadLetter: (consumer) => metrics.deadLetter(consumer),
   });
 
   let ready = false;
@@ -96,11 +84,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
   for (const service of opts.services) {
     const log = logger.child({ service: service.name });
-    const db = await openSqliteDatabase({
-      file: join(config.dataDir, `${service.name}.db`),
-      name: service.name,
-      migrations: [...platformMigrations, ...service.migrations],
-    });
+    const db = await openServiceDatabase(config, service.name, [...platformMigrations, ...service.migrations], log);
     databases.push(db);
     const relay = createOutboxRelay({
       db,
@@ -135,7 +119,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   ready = true;
-  logger.info({ url, dataDir: config.dataDir, services: opts.services.map((s) => s.name), adminKeyFile: admin.file }, 'orderflow started');
+  logger.info({ url, mode: config.distributed.mode, dataDir: config.dataDir, services: opts.services.map((s) => s.name), adminKeyFile: admin.file }, 'orderflow started');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

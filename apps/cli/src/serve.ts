@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import {
+  createFileSinkMailer,
+  createSmtpMailer,
+  createStripeCompatibleProvider,
+  startRuntime,
+  ConfigError,
+  type Config,
+  type Runtime,
+  type ServiceModule,
+} from '@orderflow/platform';
+import { createOrdersService } from '@orderflow/orders';
+import { createInventoryService } from '@orderflow/inventory';
+import { createPaymentsService } from '@orderflow/payments';
+import { createNotificationsService } from '@orderflow/notifications';
+
+export const SERVICE_NAMES = ['orders', 'inventory', 'payments', 'notifications'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/**
+ * Distributed mode's composition root: one service in this process, on PostgreSQL and NATS
+ * JetStream (ORDERFLOW_MODE is taken as `distributed`). Payments need ORDERFLOW_PAYMENT_URL (a
+ * provider, or `orderflow simulator` shared by every instance); notifications send to
+ * ORDERFLOW_SMTP_URL, or to a file sink under ORDERFLOW_DATA_DIR (a directory all instances share).
+ * @throws ConfigError for an unknown service or a payments instance without a provider URL.
+ */
+export async function serveService(name: string, base: Config): Promise<Runtime> {
+  if (!(SERVICE_NAMES as readonly string[]).includes(name)) throw new ConfigError(`unknown service "${name}"; one of ${SERVICE_NAMES.join(', ')}`);
+  const config: Config = { ...base, distributed: { ...base.distributed, mode: 'distributed' } };
+  const closers: Array<() => Promise<void>> = [];
+  let service: ServiceModule;
+  switch (name as ServiceName) {
+    case 'orders':
+      service = createOrdersService();
+      break;
+    case 'inventory':
+      service = createInventoryService();
+      break;
+    case 'payments': {
+      if (!config.payment.url) throw new ConfigError('ORDERFLOW_PAYMENT_URL must name the payment provider (e.g. `orderflow simulator`) for `serve payments`');
+      const provider = createStripeCompatibleProvider({ baseUrl: config.payment.url, secretKey: config.payment.secretKey, timeoutMs: config.payment.timeoutMs });
+      closers.push(() => provider.close());
+      service = createPaymentsService({ provider });
+      break;
+    }
+    case 'notifications': {
+      const mailer = config.mail.smtpUrl
+        ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
+        : createFileSinkMailer({ dir: join(config.dataDir, 'mail'), from: config.mail.from });
+      closers.push(() => mailer.close());
+      service = createNotificationsService({ mailer });
+      break;
+    }
+  }
+  return startRuntime({
+    config,
+    services: [service],
+    onStopped: async () => {
+      for (const c of closers) await c();
+    },
+  });
+}

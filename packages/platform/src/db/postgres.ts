@@ -1,0 +1,78 @@
+import pg from 'pg';
+import { Kysely, PostgresDialect } from 'kysely';
+import type { Database, Migration } from './database.ts';
+import { runMigrations } from './migrate.ts';
+
+export interface PostgresOptions {
+  /** The service's own database, e.g. `postgres://orders@db:5432/orderflow_orders`. */
+  url: string;
+  /** A read replica of it; unset: reads go to the primary. */
+  replicaUrl?: string;
+  migrations: readonly Migration[];
+  /** Connections per pool (primary and replica each); default 10. */
+  poolSize?: number;
+  /** Server-side `statement_timeout` per statement, ms; default 5000. 0 turns it off. */
+  statementTimeoutMs?: number;
+  /** Told of idle-client errors (a server restart drops every pooled connection). */
+  onPoolError?: (error: Error) => void;
+}
+
+/**
+ * `bigint` (counts, `bigserial`) as a JS number instead of pg's default string, so the same code
+ * reads `count(*)` and `outbox.seq` on both dialects. Values past 2^53 do not occur here.
+ */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20 && format !== 'binary') return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+function pool(url: string, opts: PostgresOptions): pg.Pool {
+  const p = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    types,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    ...(opts.statementTimeoutMs !== 0 ? { statement_timeout: opts.statementTimeoutMs ?? 5_000 } : {}),
+  });
+  // Without a listener an idle client's error (server restart) would crash the process.
+  p.on('error', (e) => opts.onPoolError?.(e));
+  return p;
+}
+
+/**
+ * Opens a service's PostgreSQL database (primary pool, and a replica pool when `replicaUrl` is
+ * set) and applies its migrations under an advisory lock, so several instances may start at once.
+ * @throws the driver's error when the database cannot be reached or a migration fails.
+ */
+export async function openPostgresDatabase<DB>(opts: PostgresOptions): Promise<Database<DB>> {
+  const primary = new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool(opts.url, opts) }) });
+  const replica = opts.replicaUrl ? new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool(opts.replicaUrl, opts) }) }) : undefined;
+  try {
+    await runMigrations(primary as Kysely<any>, 'postgres', opts.migrations);
+  } catch (error) {
+    await primary.destroy();
+    await replica?.destroy();
+    throw error;
+  }
+  const listeners: Array<() => void> = [];
+  return {
+    dialect: 'postgres',
+    db: primary,
+    read: replica ?? primary,
+    async transaction(fn) {
+      const out = await primary.transaction().execute(fn);
+      for (const l of listeners) l();
+      return out;
+    },
+    onCommit(l) {
+      listeners.push(l);
+    },
+    async close() {
+      await primary.destroy();
+      await replica?.destroy();
+    },
+  };
+}
