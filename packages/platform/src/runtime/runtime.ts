@@ -11,6 +11,8 @@ import { createHttpServer, type HttpServer } from '../http/server.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { resolveAdminKey } from './admin-key.ts';
 import { rateLimitOptions } from './rate-limit-options.ts';
+import { Redis } from 'ioredis';
+import { createRedisRateLimitStore } from '../rate-limit/redis-store.ts';
 import { registerLoadShedding } from '../http/load-shedding.ts';
 import { registerResilienceRoutes } from './resilience-routes.ts';
 import type { ResilienceKit } from '../resilience/resilience-kit.ts';
@@ -68,7 +70,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const relays: OutboxRelay[] = [];
   const relaySources: Array<{ service: string; relay: OutboxRelay }> = [];
   const stopHooks: Array<() => Promise<void> | void> = [];
-  const http = await createHttpServer({ logger, isReady: () => ready, metrics, ...rateLimitOptions(config) });
+  // Distributed mode: every instance shares the rate-limit buckets in Redis, so a key's limit holds
+  // across instances; embedded mode keeps them in memory.
+  const redis =
+    config.distributed.mode === 'distributed' && config.rateLimit.perKey > 0
+      ? new Redis(config.distributed.redis.url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: true })
+      : undefined;
+  redis?.on('error', (error) => logger.warn({ err: error }, 'redis error'));
+  const rateLimitStore = redis ? createRedisRateLimitStore({ redis, prefix: `${config.distributed.redis.prefix}rl:` }) : undefined;
+  const http = await createHttpServer({ logger, isReady: () => ready, metrics, ...rateLimitOptions(config, rateLimitStore) });
   registerAdminRoutes(http, { broker, adminKey: admin.key });
   registerObservabilityRoutes(http, { metrics, adminKey: admin.key, spanDb: opts.spanStore?.db });
   const shedCounts: Record<string, number> = { in_flight: 0, event_loop_delay: 0, heap: 0 };
@@ -131,6 +141,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       // Handlers are done; publish what they wrote so nothing waits for the next start.
       for (const r of relays) await r.stop();
       await broker.close(0);
+      redis?.disconnect();
       for (const fn of stopHooks) await fn();
       for (const db of databases) await db.close();
       metrics.bindSources(undefined);
