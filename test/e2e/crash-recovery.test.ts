@@ -12,8 +12,11 @@ test('SIGKILL right after 20 orders were accepted: a restart finishes all 20, on
   const d = tempDataDir();
   let sys: Awaited<ReturnType<typeof startSystem>> | undefined;
   try {
-    // A slow provider keeps the orders in flight when the process dies.
-    const env = { ORDERFLOW_SMTP_URL: smtp.url, ORDERFLOW_SIMULATOR_LATENCY_MS: '150' };
+    // A slow provider (1 s a charge) keeps every order short of its outcome when the process
+    // dies: the kill lands between acceptance and payment, the case this test is about. A kill
+    // inside an SMTP exchange is the one window no sender can close (the peer has the mail, our
+    // commit has not happened): the resend then carries the same Message-ID (DESIGN.md, mail).
+    const env = { ORDERFLOW_SMTP_URL: smtp.url, ORDERFLOW_SIMULATOR_LATENCY_MS: '1000' };
     sys = await startSystem({ dataDir: d.dir, env });
     let api = apiClient(sys.url);
     const cust = await api.createCustomer(sys.adminKey);
@@ -25,6 +28,7 @@ test('SIGKILL right after 20 orders were accepted: a restart finishes all 20, on
     assert.ok(rest.every((r) => r.status === 202));
     await sys.kill();
     const unfinishedAtKill = smtp.messages.length;
+    assert.equal(unfinishedAtKill, 0, 'no order may have reached its email before the kill (the premise of this test)');
 
     sys = await startSystem({ dataDir: d.dir, env });
     api = apiClient(sys.url);
