@@ -184,6 +184,8 @@ describe('the order flow, end to end through the real process', () => {
       assert.ok(doc.body.paths[path], `documents ${path}`);
     }
     assert.equal(doc.body.paths['/v1/orders'].post.requestBody.content['application/json'].schema.additionalProperties, false);
+    const idem = (doc.body.paths['/v1/orders'].post.parameters as Array<{ in: string; name: string; required?: boolean }>).find((p) => p.in === 'header' && p.name === 'idempotency-key');
+    assert.equal(idem?.required, true, 'POST /v1/orders documents its required Idempotency-Key header');
   });
 
   test('40 concurrent buyers of 5 units: exactly 5 confirmed and stock 0', async () => {

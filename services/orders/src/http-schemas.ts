@@ -33,6 +33,17 @@ export const OrderView = Type.Object({
   updatedAt: Type.String(),
 });
 
+/** Declared for the OpenAPI document; the route checks the value itself, so its own codes answer. */
+export const PlaceOrderHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      description:
+        'Required: 1 to 255 printable ASCII characters without spaces, one per order attempt and customer. A retry with the same key and body replays the first answer; another body is a 422; missing is 400 IDEMPOTENCY_KEY_MISSING, malformed 400 IDEMPOTENCY_KEY_INVALID.',
+      'x-required': true,
+    }),
+  ),
+});
+
 export const OrderIdParams = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });
 
 export const ListQuery = Type.Object(

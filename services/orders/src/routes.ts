@@ -16,6 +16,7 @@ import {
   OrderList,
   OrderView,
   PlaceOrderBody,
+  PlaceOrderHeaders,
 } from './http-schemas.ts';
 
 export interface OrdersRouteDeps {
@@ -53,7 +54,7 @@ export function registerOrdersRoutes(app: FastifyInstance, deps: OrdersRouteDeps
 
   app.post(
     '/v1/orders',
-    { preHandler: authenticate, schema: { tags: ['orders'], body: PlaceOrderBody, response: { 202: OrderView } } },
+    { preHandler: authenticate, schema: { tags: ['orders'], headers: PlaceOrderHeaders, body: PlaceOrderBody, response: { 202: OrderView } } },
     async (req, reply) => {
       const p = req.principal!;
       if (p.role !== 'customer') throw orderErrors.create('CUSTOMER_KEY_REQUIRED', 'Orders are placed with a customer key; the customer comes from the key');

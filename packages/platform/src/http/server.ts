@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifySchema } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from '../logger.ts';
@@ -9,6 +9,19 @@ import { clientErrorHandler, frameworkErrors, installUrlLimit } from './edge-lim
 import { installRateLimit, type RateLimitOptions } from './rate-limit-hook.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { observeHttp, requestLogFields } from './http-observability.ts';
+
+
+/**
+ * A header the handler checks itself, so that its own error codes answer (e.g. a missing
+ * Idempotency-Key is `IDEMPOTENCY_KEY_MISSING`, not a generic validation error), is declared
+ * optional for validation and marked `'x-required': true`; the OpenAPI document lists it as required.
+ */
+function documentRequiredHeaders({ schema, url }: { schema: FastifySchema; url: string }): { schema: FastifySchema; url: string } {
+  const headers = schema?.headers as { properties?: Record<string, { 'x-required'?: boolean }>; required?: string[] } | undefined;
+  const marked = Object.entries(headers?.properties ?? {}).filter(([, p]) => p['x-required'] === true).map(([name]) => name);
+  if (!headers || marked.length === 0) return { schema, url };
+  return { schema: { ...schema, headers: { ...headers, required: [...new Set([...(headers.required ?? []), ...marked])] } }, url };
+}
 
 export type HttpServer = FastifyInstance;
 
@@ -52,6 +65,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    transform: documentRequiredHeaders,
   });
   app.get('/openapi.json', { schema: { hide: true } as object }, async () => app.swagger());
 
