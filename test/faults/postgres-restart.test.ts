@@ -74,6 +74,8 @@ test('PostgreSQL restarts under a trickle of orders: every accepted order confir
     await trickle;
 
     assert.ok(Number.isFinite(resumedMs), 'an order is accepted again after the restart');
+    // Survived means the processes too: none died of a connection the server cut (the launcher logs a restart).
+    assert.deepEqual(sys.logs.filter((l) => l.includes('"msg":"instance exited"')), [], 'no instance exited');
     assert.ok(accepted.length > before + 5, `orders keep being accepted after the restart (${before} before, ${accepted.length} in all)`);
     for (const a of accepted) {
       const o = await waitForStatus(api, cust.apiKey, a.id, ['confirmed', 'cancelled'], 60_000);

@@ -39,6 +39,9 @@ function pool(url: string, opts: PostgresOptions): pg.Pool {
   });
   // Without a listener an idle client's error (server restart) would crash the process.
   p.on('error', (e) => opts.onPoolError?.(e));
+  // The same for a client that is checked out (inside a transaction, between two statements) when
+  // the server goes: its next statement fails, the pool drops it on release, the process lives on.
+  p.on('connect', (client) => client.on('error', (e) => opts.onPoolError?.(e)));
   return p;
 }
 
