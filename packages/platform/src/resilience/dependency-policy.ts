@@ -40,11 +40,13 @@ export interface DependencyPolicy {
    * Runs one outside call under the policy: bulkhead, then retries (at most `maxAttempts`),
    * then the breaker, then the time budget. `fn` gets an AbortSignal that fires at the budget.
    * `{ bulkhead: false }` skips the bulkhead, for a call made while holding a slot already (a
-   * statement on a pooled connection that was acquired under the bulkhead).
+   * statement on a pooled connection that was acquired under the bulkhead). `{ observe: false }`
+   * still refuses while the breaker is open but does not count the outcome, for a call that tells
+   * nothing about the dependency's health (handing out an idle pooled connection).
    * @throws AppError DEPENDENCY_TIMEOUT, DEPENDENCY_CIRCUIT_OPEN or DEPENDENCY_BULKHEAD_FULL
    *   (all retryable), or the call's own last error.
    */
-  execute<T>(fn: (signal: AbortSignal) => Promise<T>, opts?: { bulkhead?: boolean }): Promise<T>;
+  execute<T>(fn: (signal: AbortSignal) => Promise<T>, opts?: { bulkhead?: boolean; observe?: boolean }): Promise<T>;
   stats(): DependencyStats;
   /** Subscribes to events; returns the unsubscribe function. */
   on(listener: ResilienceListener): () => void;
@@ -101,8 +103,12 @@ export function createDependencyPolicy(dependency: string, opts: DependencyPolic
     counts.timeouts++;
     emit({ dependency, type: 'timeout' });
   });
+  let openedAt = 0;
   cb.onStateChange((s) => {
-    if (s === CircuitState.Open) counts.breakerOpened++;
+    if (s === CircuitState.Open) {
+      counts.breakerOpened++;
+      openedAt = performance.now();
+    }
     emit({ dependency, type: 'breaker_state', state: BREAKER_STATES[s] });
   });
 
@@ -123,19 +129,24 @@ export function createDependencyPolicy(dependency: string, opts: DependencyPolic
 
   return {
     dependency,
-    async execute<T>(fn: (signal: AbortSignal) => Promise<T>, execOpts?: { bulkhead?: boolean }): Promise<T> {
+    async execute<T>(fn: (signal: AbortSignal) => Promise<T>, execOpts?: { bulkhead?: boolean; observe?: boolean }): Promise<T> {
       counts.calls++;
       // Each attempt maps a timeout to our error before the breaker and retry see it.
-      const attempts = () =>
-        rt.execute(() =>
-          cb.execute(async () => {
-            try {
-              return await to.execute(({ signal }) => fn(signal));
-            } catch (e) {
-              throw e instanceof TaskCancelledError ? translate(e) : e;
-            }
-          }),
-        );
+      const timed = async () => {
+        try {
+          return await to.execute(({ signal }) => fn(signal));
+        } catch (e) {
+          throw e instanceof TaskCancelledError ? translate(e) : e;
+        }
+      };
+      // Unobserved calls are refused while the breaker is open; once it is due to half-open they
+      // pass, and the next observed call (which moves cockatiel's breaker to half-open) is the probe.
+      const gate = () => {
+        if (cb.state === CircuitState.Open && performance.now() - openedAt < opts.breakerHalfOpenMs) throw new BrokenCircuitError();
+        if (cb.state === CircuitState.Isolated) throw new IsolatedCircuitError();
+        return timed();
+      };
+      const attempts = () => rt.execute(() => (execOpts?.observe === false ? gate() : cb.execute(timed)));
       try {
         return await (execOpts?.bulkhead === false ? attempts() : bh.execute(attempts));
       } catch (e) {

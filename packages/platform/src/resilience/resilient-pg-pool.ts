@@ -25,16 +25,21 @@ export function isPostgresOutage(error: unknown): boolean {
  */
 export function resilientPgPool(pool: pg.Pool, policy: DependencyPolicy): PostgresPool {
   return {
+    // An idle pooled connection is handed out without touching the server, so its success says
+    // nothing about the server's health: only new connections count for the breaker.
     connect: () =>
-      policy.execute(async (signal) => {
-        const client = await pool.connect();
-        // Connected after the budget ran out: the caller is gone, so the connection goes back.
-        if (signal.aborted) {
-          client.release();
-          throw resilienceErrors.create('DEPENDENCY_TIMEOUT', `${policy.dependency}: connection came after the budget`, { extensions: { dependency: policy.dependency } });
-        }
-        return guardedClient(client, policy);
-      }),
+      policy.execute(
+        async (signal) => {
+          const client = await pool.connect();
+          // Connected after the budget ran out: the caller is gone, so the connection goes back.
+          if (signal.aborted) {
+            client.release();
+            throw resilienceErrors.create('DEPENDENCY_TIMEOUT', `${policy.dependency}: connection came after the budget`, { extensions: { dependency: policy.dependency } });
+          }
+          return guardedClient(client, policy);
+        },
+        { observe: pool.idleCount === 0 },
+      ),
     end: () => pool.end(),
   };
 }
