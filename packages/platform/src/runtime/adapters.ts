@@ -22,7 +22,7 @@ export interface BrokerCounters {
   onDeadLetter(consumer: string): void;
 }
 
-/** `isBusy`: the edge's overload signal; the embedded broker's consumers step back while it is true. */
+/** `isBusy`: the edge's overload signal; consumers step back (one message at a time) while it is true. */
 export async function openBroker(config: Config, logger: Logger, counters?: BrokerCounters, isBusy?: () => boolean): Promise<Broker> {
   const hooks = {
     onRedelivery: (consumer: string, m: { id: string; type: string; key: string; attempt: number }, error: unknown, delayMs: number) => {
@@ -45,6 +45,7 @@ export async function openBroker(config: Config, logger: Logger, counters?: Brok
       backoffBaseMs: b.backoffBaseMs,
       backoffCapMs: b.backoffCapMs,
       onError: (error) => logger.error({ err: error }, 'broker error'),
+      ...(isBusy ? { isBusy } : {}),
       ...hooks,
     });
   }
