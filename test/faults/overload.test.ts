@@ -5,8 +5,8 @@ import { placeWhenOrderable } from '../e2e/support/client.ts';
 import { runLoad, type Sample } from '../support/load-runner.ts';
 import { LONG, apiClient, fmt, orderBody, percentile, resilientEnv, waitAll } from './support.ts';
 
-const MEASURE_MS = LONG ? 10_000 : 4_000;
-const RAMP_MS = LONG ? 30_000 : 10_000;
+const MEASURE_MS = 10_000;
+const RAMP_MS = 30_000;
 const IN_FLIGHT = 8;
 
 const p = (xs: Sample[], q: number) => percentile(xs.map((s) => s.ms), q);
@@ -27,7 +27,9 @@ function windowedCapacity(served: Sample[], durationMs: number): number {
  * were admitted all finish after the ramp. The load comes from a child process (its own event
  * loop, undici), so the figures are the system's and not the test's bookkeeping.
  */
-test('overload: a ramp to 2x capacity sheds the excess fast, admitted requests keep their p99, the backlog drains', { timeout: 240_000 }, async () => {
+// Long profile only: the ramp saturates both cores on purpose, which inside `npm test` (two files at a
+// time) would be the neighbouring file's noise. `npm run test:faults` runs fault files one at a time.
+test('overload: a ramp to 2x capacity sheds the excess fast, admitted requests keep their p99, the backlog drains', { timeout: 240_000, skip: LONG ? false : 'saturates the machine: npm run test:faults only' }, async () => {
   // Rate limits off: one key carries the whole load, and this test is about capacity, not fairness.
   const sys = await startSystem({ env: resilientEnv({ ORDERFLOW_RATE_LIMIT_PER_KEY: '0', ORDERFLOW_SHED_MAX_IN_FLIGHT: String(IN_FLIGHT), ORDERFLOW_SHED_EVENT_LOOP_DELAY_MS: '150' }) });
   try {

@@ -38,7 +38,7 @@ export const dependencyDefaults = {
   broker: { timeoutMs: 5_000, maxAttempts: 1, backoffBaseMs: 50, backoffCapMs: 5_000, breakerThreshold: 5, breakerHalfOpenMs: 2_000, concurrency: 8, queue: 64 },
   postgres: { timeoutMs: 6_000, maxAttempts: 1, backoffBaseMs: 50, backoffCapMs: 1_000, breakerThreshold: 5, breakerHalfOpenMs: 2_000, concurrency: 32, queue: 256 },
   'postgres-replica': { timeoutMs: 6_000, maxAttempts: 1, backoffBaseMs: 50, backoffCapMs: 1_000, breakerThreshold: 5, breakerHalfOpenMs: 2_000, concurrency: 32, queue: 256 },
-  redis: { timeoutMs: 100, maxAttempts: 1, backoffBaseMs: 10, backoffCapMs: 100, breakerThreshold: 5, breakerHalfOpenMs: 2_000, concurrency: 128, queue: 512 },
+  redis: { timeoutMs: 250, maxAttempts: 1, backoffBaseMs: 10, backoffCapMs: 100, breakerThreshold: 5, breakerHalfOpenMs: 2_000, concurrency: 128, queue: 512 },
 } as const satisfies Record<string, DependencyPolicyOptions>;
 
 export type DependencyName = keyof typeof dependencyDefaults;
