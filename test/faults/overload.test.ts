@@ -1,77 +1,84 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { startSystem } from '../e2e/support/system.ts';
 import { placeWhenOrderable } from '../e2e/support/client.ts';
-import { LONG, apiClient, fmt, orderBody, percentile, resilientEnv, sleep, waitAll } from './support.ts';
+import { runLoad, type Sample } from '../support/load-runner.ts';
+import { LONG, apiClient, fmt, orderBody, percentile, resilientEnv, waitAll } from './support.ts';
 
-const MEASURE_MS = LONG ? 10_000 : 3_000;
-const RAMP_MS = LONG ? 30_000 : 6_000;
+const MEASURE_MS = 10_000;
+const RAMP_MS = 30_000;
 const IN_FLIGHT = 8;
+
+const p = (xs: Sample[], q: number) => percentile(xs.map((s) => s.ms), q);
+
+/** Admitted orders per second: the 90th percentile of 1 s windows, so a second in which other processes took the cores does not lower it. */
+function windowedCapacity(served: Sample[], durationMs: number): number {
+  const perWindow = new Array<number>(Math.floor(durationMs / 1000)).fill(0);
+  for (const s of served) {
+    const w = Math.floor((s.at + s.ms) / 1000);
+    if (w < perWindow.length) perWindow[w]!++;
+  }
+  return percentile(perWindow, 90);
+}
 
 /**
  * Open-model ramp to twice the measured capacity: the excess gets fast 503s (shed at the edge
  * before any work), admitted requests keep a p99 near the one at capacity, and the orders that
- * were admitted all finish after the ramp.
+ * were admitted all finish after the ramp. The load comes from a child process (its own event
+ * loop, undici), so the figures are the system's and not the test's bookkeeping.
  */
-test('overload: a ramp to 2x capacity sheds the excess fast, admitted requests keep their p99, the backlog drains', { timeout: 180_000, skip: LONG ? false : 'an open-model ramp on a shared 2-core machine: npm run test:faults only' }, async () => {
-  const sys = await startSystem({ env: resilientEnv({ ORDERFLOW_SHED_MAX_IN_FLIGHT: String(IN_FLIGHT), ORDERFLOW_SHED_EVENT_LOOP_DELAY_MS: '200' }) });
+// Long profile only: the ramp saturates both cores on purpose, which inside `npm test` (two files at a
+// time) would be the neighbouring file's noise. `npm run test:faults` runs fault files one at a time.
+test('overload: a ramp to 2x capacity sheds the excess fast, admitted requests keep their p99, the backlog drains', { timeout: 240_000, skip: LONG ? false : 'saturates the machine: npm run test:faults only' }, async () => {
+  // Rate limits off: one key carries the whole load, and this test is about capacity, not fairness.
+  const sys = await startSystem({ env: resilientEnv({ ORDERFLOW_RATE_LIMIT_PER_KEY: '0', ORDERFLOW_SHED_MAX_IN_FLIGHT: String(IN_FLIGHT), ORDERFLOW_SHED_EVENT_LOOP_DELAY_MS: '150' }) });
   try {
     const api = apiClient(sys.url);
     const cust = await api.createCustomer(sys.adminKey);
     await api.putProduct(sys.adminKey, 'ramp', { priceCents: 100, stock: 10_000_000 });
     await placeWhenOrderable(api, cust.apiKey, orderBody('ramp'));
-    const ids: string[] = [];
-    const place = async () => {
-      const t0 = performance.now();
-      const r = await api.placeOrder(cust.apiKey, orderBody('ramp'), randomUUID());
-      if (r.status === 202) ids.push(r.body.id);
-      return { status: r.status, ms: performance.now() - t0, retryAfter: r.headers.get('retry-after') };
-    };
+    const load = (phase: Parameters<typeof runLoad>[0]['phase']) => runLoad({ url: sys.url, apiKey: cust.apiKey, body: orderBody('ramp'), phase });
 
-    // Warm up (first requests compile code paths), then capacity: a closed loop just under the in-flight limit.
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      for (let i = 0; i < 25; i++) await place();
-    }));
-    const measured: number[] = [];
-    const end = performance.now() + MEASURE_MS;
-    await Promise.all(Array.from({ length: IN_FLIGHT - 2 }, async () => {
-      while (performance.now() < end) measured.push((await place()).ms);
-    }));
-    const capacity = measured.length / (MEASURE_MS / 1000);
-    const baseP99 = percentile(measured, 99);
+    // Warm up (first requests compile code paths), then capacity: a closed loop that keeps the
+    // in-flight limit full, which is the most the edge admits at once.
+    await load({ kind: 'closed', workers: 4, durationMs: 2_000 });
+    const base = await load({ kind: 'closed', workers: IN_FLIGHT, durationMs: MEASURE_MS });
+    const served = base.samples.filter((s) => s.status === 202);
+    // A closed loop never passes the in-flight limit; only event-loop delay (other processes taking the cores) can shed here.
+    assert.deepEqual(base.samples.filter((s) => s.status !== 202 && s.status !== 503).map((s) => s.status), [], 'at capacity every request is admitted or shed');
+    const capacity = windowedCapacity(served, MEASURE_MS);
 
-    // Open model: arrivals from 0.5x to 2x capacity, linearly, not waiting for answers.
-    const results: Array<Promise<{ status: number; ms: number; retryAfter: string | null }>> = [];
-    const t0 = performance.now();
-    let sent = 0;
-    while (performance.now() - t0 < RAMP_MS) {
-      const elapsed = (performance.now() - t0) / 1000;
-      const rate = capacity * (0.5 + 1.5 * (elapsed / (RAMP_MS / 1000)));
-      const due = Math.floor(capacity * (0.5 * elapsed + 0.75 * elapsed * elapsed / (RAMP_MS / 1000)));
-      while (sent < due) {
-        results.push(place());
-        sent++;
-      }
-      await sleep(Math.max(1, 1000 / rate));
-    }
-    const all = await Promise.all(results);
-    const admitted = all.filter((r) => r.status === 202);
-    const shed = all.filter((r) => r.status === 503);
-    const other = all.filter((r) => r.status !== 202 && r.status !== 503);
+    const ramp = await load({ kind: 'ramp', fromRate: capacity / 2, toRate: capacity * 2, durationMs: RAMP_MS });
+    const admitted = ramp.samples.filter((s) => s.status === 202);
+    const shed = ramp.samples.filter((s) => s.status === 503);
+    const other = ramp.samples.filter((s) => s.status !== 202 && s.status !== 503);
+    const ids = [...served, ...admitted].map((s) => s.id!);
     const drainT0 = Date.now();
     await waitAll(api, cust.apiKey, ids, ['confirmed'], 120_000);
     const drainMs = Date.now() - drainT0;
+    // The same closed loop once more after the drain: the p99 at capacity is the worse of the two,
+    // so a machine that other processes load more during the ramp than before it does not fail the test.
+    const after = await load({ kind: 'closed', workers: IN_FLIGHT, durationMs: MEASURE_MS });
+    const servedAfter = after.samples.filter((s) => s.status === 202);
+    await waitAll(api, cust.apiKey, servedAfter.map((s) => s.id!), ['confirmed'], 120_000);
+    const baseP99 = Math.max(p(served, 99), p(servedAfter, 99));
 
-    console.log(`# capacity ${capacity.toFixed(0)} orders/s (closed loop, ${IN_FLIGHT - 2} workers), p99 ${fmt(baseP99)}`);
-    console.log(`# ramp 0.5x→2x over ${RAMP_MS / 1000} s: sent ${all.length}, admitted ${admitted.length} (p50/p99 ${fmt(percentile(admitted.map((r) => r.ms), 50))}/${fmt(percentile(admitted.map((r) => r.ms), 99))}), shed 503 ${shed.length} (p50/p99 ${fmt(percentile(shed.map((r) => r.ms), 50))}/${fmt(percentile(shed.map((r) => r.ms), 99))}), other ${other.length}`);
-    console.log(`# backlog of ${ids.length} orders confirmed ${drainMs} ms after the ramp`);
-    assert.equal(other.length, 0, 'every request either admitted or shed');
-    assert.ok(shed.length > 0, 'the excess is shed');
-    assert.ok(shed.every((r) => r.retryAfter === '1'), 'with Retry-After');
-    assert.ok(percentile(shed.map((r) => r.ms), 50) <= percentile(admitted.map((r) => r.ms), 99), 'a shed request is answered no slower than admitted ones');
-    // On a shared 2-core machine the client competes with the server: 3x, with a 25 ms floor.
-    assert.ok(percentile(admitted.map((r) => r.ms), 99) <= Math.max(3 * baseP99, baseP99 + 25), 'admitted requests keep their p99');
+    console.log(
+      `# capacity ${capacity.toFixed(0)} orders/s (closed loop at the in-flight limit, ${IN_FLIGHT} workers, 90th percentile of 1 s windows), ` +
+        `p50/p99 ${fmt(p(served, 50))}/${fmt(p(served, 99))} before and ${fmt(p(servedAfter, 50))}/${fmt(p(servedAfter, 99))} after the ramp, shed ${base.samples.length - served.length}+${after.samples.length - servedAfter.length}; generator loop delay p99 ${fmt(base.clientLoopP99Ms)}`,
+    );
+    console.log(
+      `# ramp ${(capacity / 2).toFixed(0)}→${(capacity * 2).toFixed(0)}/s over ${RAMP_MS / 1000} s: sent ${ramp.samples.length}, admitted ${admitted.length} (p50/p99 ${fmt(p(admitted, 50))}/${fmt(p(admitted, 99))}, ${(p(admitted, 99) / baseP99).toFixed(2)}x the capacity p99), ` +
+        `shed 503 ${shed.length} (p50/p99 ${fmt(p(shed, 50))}/${fmt(p(shed, 99))}), other ${other.length}; generator loop delay p99 ${fmt(ramp.clientLoopP99Ms)}`,
+    );
+    console.log(`# backlog: all ${ids.length} admitted orders confirmed ${drainMs} ms after the ramp`);
+    assert.deepEqual(other.map((s) => s.status), [], 'every request either admitted or shed');
+    assert.ok(shed.length >= ramp.samples.length / 10, `the excess is shed: ${shed.length} of ${ramp.samples.length}`);
+    assert.ok(shed.every((s) => s.retryAfter === '1'), 'with Retry-After');
+    assert.ok(p(shed, 50) <= p(admitted, 99), `a shed request is answered fast: p50 ${fmt(p(shed, 50))}`);
+    // 3x leaves room for the generator sharing two cores with the system; without shedding the
+    // queue grows for the whole second half of the ramp and p99 reaches seconds.
+    assert.ok(p(admitted, 99) <= Math.max(3 * baseP99, baseP99 + 25), `admitted requests keep their p99: ${fmt(p(admitted, 99))} vs ${fmt(baseP99)}`);
   } finally {
     await sys.stop();
   }

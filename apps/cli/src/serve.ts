@@ -3,6 +3,9 @@ import {
   createFileSinkMailer,
   createSmtpMailer,
   createStripeCompatibleProvider,
+  createResilienceKit,
+  resilientMailer,
+  resilientPaymentProvider,
   startRuntime,
   ConfigError,
   type Config,
@@ -28,6 +31,8 @@ export async function serveService(name: string, base: Config): Promise<Runtime>
   if (!(SERVICE_NAMES as readonly string[]).includes(name)) throw new ConfigError(`unknown service "${name}"; one of ${SERVICE_NAMES.join(', ')}`);
   const config: Config = { ...base, distributed: { ...base.distributed, mode: 'distributed' } };
   const closers: Array<() => Promise<void>> = [];
+  // The same policies as embedded mode: provider and SMTP calls here, broker, PostgreSQL and Redis in the runtime.
+  const kit = createResilienceKit(config.resilience);
   let service: ServiceModule;
   switch (name as ServiceName) {
     case 'orders':
@@ -38,22 +43,23 @@ export async function serveService(name: string, base: Config): Promise<Runtime>
       break;
     case 'payments': {
       if (!config.payment.url) throw new ConfigError('ORDERFLOW_PAYMENT_URL must name the payment provider (e.g. `orderflow simulator`) for `serve payments`');
-      const provider = createStripeCompatibleProvider({ baseUrl: config.payment.url, secretKey: config.payment.secretKey, timeoutMs: config.payment.timeoutMs });
+      const provider = createStripeCompatibleProvider({ baseUrl: config.payment.url, secretKey: config.payment.secretKey, timeoutMs: config.payment.timeoutMs, maxConnections: config.resilience.payment.concurrency });
       closers.push(() => provider.close());
-      service = createPaymentsService({ provider });
+      service = createPaymentsService({ provider: resilientPaymentProvider(provider, kit.policy('payment')) });
       break;
     }
     case 'notifications': {
       const mailer = config.mail.smtpUrl
-        ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
+        ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from, timeoutMs: config.resilience.smtp.timeoutMs, maxConnections: config.resilience.smtp.concurrency })
         : createFileSinkMailer({ dir: join(config.dataDir, 'mail'), from: config.mail.from });
       closers.push(() => mailer.close());
-      service = createNotificationsService({ mailer });
+      service = createNotificationsService({ mailer: resilientMailer(mailer, kit.policy('smtp')) });
       break;
     }
   }
   return startRuntime({
     config,
+    resilience: kit,
     services: [service],
     onStopped: async () => {
       for (const c of closers) await c();

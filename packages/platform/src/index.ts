@@ -64,4 +64,15 @@ export { withSpan, traceHeaders, contextFromHeaders } from './observability/span
 export { parseTraceparent, formatTraceparent } from './observability/traceparent.ts';
 export { toOtlpJson } from './observability/otlp-exporter.ts';
 export type { DependencyPolicy, DependencyStats, DependencyPolicyOptions, DependencyName, ResilienceKit, ResilienceEvent, ResilienceListener } from './resilience/index.ts';
-export { createDependencyPolicy, dependencyDefaults, createResilienceKit, resilienceErrors, resilientPaymentProvider, resilientMailer } from './resilience/index.ts';
+export {
+  createDependencyPolicy,
+  dependencyDefaults,
+  createResilienceKit,
+  resilienceErrors,
+  resilientPaymentProvider,
+  resilientMailer,
+  resilientBroker,
+  failOpenRateLimitStore,
+  resilientPgPool,
+  isPostgresOutage,
+} from './resilience/index.ts';

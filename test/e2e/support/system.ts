@@ -145,7 +145,8 @@ export async function startSystem(opts: StartOptions = {}): Promise<SystemProces
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`orderflow exited with ${code} before starting:\n${logs.slice(-20).join('\n')}`));
+      // A signal (code null) names who ended it: our own kill, or something outside the test.
+      reject(new Error(`orderflow exited with ${code ?? child.signalCode} before starting:\n${logs.slice(-20).join('\n')}`));
     });
   });
   return {

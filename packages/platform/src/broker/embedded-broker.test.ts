@@ -149,3 +149,34 @@ test('messages with the same key are never handled at the same time', () =>
     assert.equal(maxRunning, 1);
     await b.close();
   }));
+
+test('while the edge is busy a consumer handles one message at a time, then full concurrency returns', () =>
+  withDir(async (dir) => {
+    let busy = true;
+    let inFlight = 0;
+    let peakBusy = 0;
+    let peakCalm = 0;
+    const done: string[] = [];
+    const b = createEmbeddedBroker({ file: join(dir, 'b.db'), pollMs: 5, isBusy: () => busy });
+    b.subscribe({
+      consumer: 'x',
+      subjects: ['orders.*'],
+      concurrency: 8,
+      handler: async (m) => {
+        inFlight++;
+        if (busy) peakBusy = Math.max(peakBusy, inFlight);
+        else peakCalm = Math.max(peakCalm, inFlight);
+        await new Promise((r) => setTimeout(r, 10));
+        inFlight--;
+        done.push(m.key);
+      },
+    });
+    await b.start();
+    await b.publish(Array.from({ length: 40 }, (_, i) => envelope(`k${i}`)));
+    await until(() => done.length >= 5);
+    assert.equal(peakBusy, 1);
+    busy = false;
+    await until(() => done.length === 40);
+    assert.ok(peakCalm > 1, `full concurrency once calm: ${peakCalm}`);
+    await b.close();
+  }));

@@ -28,6 +28,13 @@ export interface EmbeddedBrokerOptions {
   retentionMs?: number;
   onRedelivery?: (consumer: string, message: DeliveredMessage, error: unknown, delayMs: number) => void;
   onDeadLetter?: (consumer: string, message: DeliveredMessage, error: unknown) => void;
+  /**
+   * True while the HTTP edge of this process is overloaded. Consumers then handle at most
+   * `busyConcurrency` messages each (default 1), so the backlog waits in the store instead of
+   * taking the event loop from admitted requests; full concurrency returns when it is false.
+   */
+  isBusy?: () => boolean;
+  busyConcurrency?: number;
 }
 
 const SCHEMA = `
@@ -150,10 +157,11 @@ class Pump {
 
   /** Starts buffered messages while there is room, skipping keys already in flight (per-key order). */
   private schedule(): void {
-    if (this.inFlight.size >= this.concurrency || this.buffer.length === 0) return;
+    const limit = this.broker.isBusy() ? Math.min(this.concurrency, this.broker.busyConcurrency) : this.concurrency;
+    if (this.inFlight.size >= limit || this.buffer.length === 0) return;
     const keep: Buffered[] = [];
     for (const b of this.buffer) {
-      if (this.inFlight.size < this.concurrency && !this.inFlightKeys.has(b.envelope.key)) this.dispatch(b.row, b.envelope);
+      if (this.inFlight.size < limit && !this.inFlightKeys.has(b.envelope.key)) this.dispatch(b.row, b.envelope);
       else keep.push(b);
     }
     this.buffer = keep;
@@ -201,6 +209,8 @@ class EmbeddedBroker implements Broker {
   private ackScheduled = false;
   private pruneTimer: NodeJS.Timeout | undefined;
   readonly pollMs: number;
+  readonly isBusy: () => boolean;
+  readonly busyConcurrency: number;
   private readonly maxAttempts: number;
   private readonly stmts;
 
@@ -212,6 +222,8 @@ class EmbeddedBroker implements Broker {
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.pollMs = opts.pollMs ?? 100;
+    this.isBusy = opts.isBusy ?? (() => false);
+    this.busyConcurrency = Math.max(1, opts.busyConcurrency ?? 1);
     this.maxAttempts = opts.maxAttempts ?? 8;
     this.stmts = {
       insertMessage: this.db.prepare('insert or ignore into messages (id, subject, envelope, published_at) values (?, ?, ?, ?)'),

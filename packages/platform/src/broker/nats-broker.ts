@@ -35,6 +35,8 @@ export interface NatsBrokerOptions {
   onRedelivery?: (consumer: string, message: DeliveredMessage, error: unknown, delayMs: number) => void;
   onDeadLetter?: (consumer: string, message: DeliveredMessage, error: unknown) => void;
   onError?: (error: unknown) => void;
+  /** True while this process's HTTP edge is overloaded: each consumer then handles one message at a time (as in the embedded broker). */
+  isBusy?: () => boolean;
 }
 
 const ns = (ms: number) => ms * 1_000_000;
@@ -180,7 +182,7 @@ class NatsBroker implements Broker {
       try {
         pump.messages = await consumer.consume({ max_messages: concurrency });
         for await (const m of pump.messages) {
-          while (pump.inFlight.size >= concurrency) await Promise.race(pump.inFlight);
+          while (pump.inFlight.size >= (this.opts.isBusy?.() ? 1 : concurrency)) await Promise.race(pump.inFlight);
           const p = this.dispatch(pump, s, m).finally(() => pump.inFlight.delete(p));
           pump.inFlight.add(p);
           if (this.stopping) break;

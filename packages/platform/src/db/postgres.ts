@@ -1,7 +1,9 @@
 import pg from 'pg';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
 import type { Database, Migration } from './database.ts';
 import { runMigrations } from './migrate.ts';
+import type { DependencyPolicy } from '../resilience/dependency-policy.ts';
+import { resilientPgPool } from '../resilience/resilient-pg-pool.ts';
 
 export interface PostgresOptions {
   /** The service's own database, e.g. `postgres://orders@db:5432/orderflow_orders`. */
@@ -15,6 +17,13 @@ export interface PostgresOptions {
   statementTimeoutMs?: number;
   /** Told of idle-client errors (a server restart drops every pooled connection). */
   onPoolError?: (error: Error) => void;
+  /**
+   * The resilience kit's policies for the primary and the replica: taking a connection and each
+   * statement run under a time budget and a breaker, and the bulkhead bounds how many wait for a
+   * connection. Unset: the plain pool (tools and tests that open a database directly).
+   */
+  policy?: DependencyPolicy;
+  replicaPolicy?: DependencyPolicy;
 }
 
 /**
@@ -28,7 +37,7 @@ const types = {
   },
 };
 
-function pool(url: string, opts: PostgresOptions): pg.Pool {
+function pool(url: string, opts: PostgresOptions, policy: DependencyPolicy | undefined): PostgresPool {
   const p = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
@@ -42,7 +51,7 @@ function pool(url: string, opts: PostgresOptions): pg.Pool {
   // The same for a client that is checked out (inside a transaction, between two statements) when
   // the server goes: its next statement fails, the pool drops it on release, the process lives on.
   p.on('connect', (client) => client.on('error', (e) => opts.onPoolError?.(e)));
-  return p;
+  return policy ? resilientPgPool(p, policy) : p;
 }
 
 /**
@@ -51,8 +60,8 @@ function pool(url: string, opts: PostgresOptions): pg.Pool {
  * @throws the driver's error when the database cannot be reached or a migration fails.
  */
 export async function openPostgresDatabase<DB>(opts: PostgresOptions): Promise<Database<DB>> {
-  const primary = new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool(opts.url, opts) }) });
-  const replica = opts.replicaUrl ? new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool(opts.replicaUrl, opts) }) }) : undefined;
+  const primary = new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool(opts.url, opts, opts.policy) }) });
+  const replica = opts.replicaUrl ? new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool(opts.replicaUrl, opts, opts.replicaPolicy) }) }) : undefined;
   try {
     await runMigrations(primary as Kysely<any>, 'postgres', opts.migrations);
   } catch (error) {

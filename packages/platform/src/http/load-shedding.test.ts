@@ -63,3 +63,27 @@ test('a blocked event loop sheds the next requests, but never /healthz, and reco
     await app.close();
   }
 });
+
+test('busy() tells the rest of the process: at the in-flight limit and for a moment after a shed, then calm again', async () => {
+  const app = Fastify();
+  const pressure = await registerLoadShedding(app, { maxEventLoopDelayMs: 0, maxHeapUsedMb: 0, maxInFlight: 1, retryAfterSeconds: 1 });
+  app.get('/slow', async () => {
+    await new Promise((r) => setTimeout(r, 100));
+    return { ok: true };
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  try {
+    assert.equal(pressure.busy(), false);
+    const first = fetch(`${url}/slow`);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(pressure.busy(), true, 'at the limit');
+    assert.equal((await fetch(`${url}/slow`)).status, 503);
+    await first;
+    assert.equal(pressure.busy(), true, 'shed within the last 250 ms');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(pressure.busy(), false);
+  } finally {
+    await app.close();
+  }
+});

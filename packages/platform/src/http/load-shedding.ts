@@ -23,19 +23,36 @@ function shed(req: FastifyRequest, reply: FastifyReply, retryAfter: number, deta
   return reply.status(503).header('retry-after', String(retryAfter)).type('application/problem+json').send(problem);
 }
 
+/** What the edge tells the rest of the process about its load. */
+export interface EdgePressure {
+  /**
+   * True while the edge is at its in-flight limit, has shed a request in the last 250 ms, or sees
+   * half its event-loop delay limit: background work (broker consumers) should step back.
+   */
+  busy(): boolean;
+}
+
+const BUSY_HOLD_MS = 250;
+
 /**
  * Sheds load at the edge (the job @fastify/under-pressure does, with a drift sampler that does not
  * report an infinite delay for a sampling period in which no sample landed), before any parsing, auth or database work: a request that arrives while
  * too many are in flight, or while the event loop lags or the heap is past its limit, gets a fast
  * 503 problem+json (code OVERLOADED) with `Retry-After`.
  */
-export async function registerLoadShedding(app: FastifyInstance, opts: LoadSheddingOptions): Promise<void> {
+export async function registerLoadShedding(app: FastifyInstance, opts: LoadSheddingOptions): Promise<EdgePressure> {
   let inFlight = 0;
+  let shedAt = -Infinity;
+  let pressure: ReturnType<typeof startPressureSampler> | undefined;
+  const onShed = (reason: 'in_flight' | 'event_loop_delay' | 'heap') => {
+    shedAt = performance.now();
+    opts.onShed?.(reason);
+  };
   if (opts.maxInFlight > 0) {
     app.addHook('onRequest', async (req, reply) => {
       if (EXEMPT.has(req.url.split('?')[0]!)) return;
       if (inFlight >= opts.maxInFlight) {
-        opts.onShed?.('in_flight');
+        onShed('in_flight');
         return shed(req, reply, opts.retryAfterSeconds, `${inFlight} requests in flight, the limit is ${opts.maxInFlight}`);
       }
       inFlight++;
@@ -51,24 +68,30 @@ export async function registerLoadShedding(app: FastifyInstance, opts: LoadShedd
     });
   }
   if (opts.maxEventLoopDelayMs > 0 || opts.maxHeapUsedMb > 0) {
-    const pressure = startPressureSampler();
-    app.addHook('onClose', async () => pressure.stop());
+    const sampler = (pressure = startPressureSampler());
+    app.addHook('onClose', async () => sampler.stop());
     // Start-up work (migrations, module loading) blocks the loop on purpose; measure from listening on.
-    app.addHook('onListen', async () => pressure.reset());
+    app.addHook('onListen', async () => sampler.reset());
     app.addHook('onRequest', async (req, reply) => {
       if (EXEMPT.has(req.url.split('?')[0]!)) return;
-      const lag = pressure.eventLoopDelayMs();
+      const lag = sampler.eventLoopDelayMs();
       if (opts.maxEventLoopDelayMs > 0 && lag > opts.maxEventLoopDelayMs) {
-        opts.onShed?.('event_loop_delay');
+        onShed('event_loop_delay');
         return shed(req, reply, opts.retryAfterSeconds, `event loop delay ${Math.round(lag)} ms is past ${opts.maxEventLoopDelayMs} ms`);
       }
-      const heapMb = pressure.heapUsedMb();
+      const heapMb = sampler.heapUsedMb();
       if (opts.maxHeapUsedMb > 0 && heapMb > opts.maxHeapUsedMb) {
-        opts.onShed?.('heap');
+        onShed('heap');
         return shed(req, reply, opts.retryAfterSeconds, `heap used ${Math.round(heapMb)} MiB is past ${opts.maxHeapUsedMb} MiB`);
       }
     });
   }
+  return {
+    busy: () =>
+      (opts.maxInFlight > 0 && inFlight >= opts.maxInFlight) ||
+      performance.now() - shedAt < BUSY_HOLD_MS ||
+      (pressure !== undefined && opts.maxEventLoopDelayMs > 0 && pressure.eventLoopDelayMs() > opts.maxEventLoopDelayMs / 2),
+  };
 }
 
 const TICK_MS = 50;

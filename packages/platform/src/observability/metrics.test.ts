@@ -105,6 +105,27 @@ test('breaker, bulkhead and cache series exist at 0 and move through the small A
   assert.equal(await value(text(), 'orderflow_circuit_breaker_state{dependency="payment_provider"}'), 0);
 });
 
+test('resilience events are counted per dependency and move the breaker gauge; the payment policy reports as payment_provider', async () => {
+  const m = createMetrics();
+  const text = () => m.registry.metrics();
+  assert.equal(await value(text(), 'orderflow_resilience_events_total{dependency="broker",event="timeout"}'), 0);
+  m.resilienceEvent({ dependency: 'payment', type: 'breaker_state', state: 'open' });
+  m.resilienceEvent({ dependency: 'payment', type: 'circuit_rejected' });
+  m.resilienceEvent({ dependency: 'redis', type: 'timeout' });
+  m.resilienceEvent({ dependency: 'redis', type: 'timeout' });
+  m.resilienceEvent({ dependency: 'postgres', type: 'retry', attempt: 1, delayMs: 10, error: new Error('x') });
+  assert.equal(await value(text(), 'orderflow_circuit_breaker_state{dependency="payment_provider"}'), 2);
+  assert.equal(await value(text(), 'orderflow_resilience_events_total{dependency="payment_provider",event="breaker_opened"}'), 1);
+  assert.equal(await value(text(), 'orderflow_resilience_events_total{dependency="payment_provider",event="circuit_rejected"}'), 1);
+  assert.equal(await value(text(), 'orderflow_resilience_events_total{dependency="redis",event="timeout"}'), 2);
+  assert.equal(await value(text(), 'orderflow_resilience_events_total{dependency="postgres",event="retry"}'), 1);
+  m.resilienceEvent({ dependency: 'payment', type: 'breaker_state', state: 'half_open' });
+  assert.equal(await value(text(), 'orderflow_circuit_breaker_state{dependency="payment_provider"}'), 1);
+  m.resilienceEvent({ dependency: 'payment', type: 'breaker_state', state: 'closed' });
+  assert.equal(await value(text(), 'orderflow_circuit_breaker_state{dependency="payment_provider"}'), 0);
+  assert.equal(await value(text(), 'orderflow_resilience_events_total{dependency="payment_provider",event="breaker_closed"}'), 1);
+});
+
 test('HTTP durations land in the histogram by route, method and status, and in the live series', async () => {
   const m = createMetrics();
   m.observeRequest('/v1/orders', 'POST', 202, 0.004);

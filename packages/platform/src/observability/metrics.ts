@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { EventEnvelope } from '@orderflow/contracts';
 import type { Broker } from '../broker/broker.ts';
 import type { OutboxRelay } from '../outbox/relay.ts';
+import type { ResilienceEvent } from '../resilience/events.ts';
 import { createRecentRequests, type RecentRequests } from './recent-requests.ts';
 
 /** Circuit breaker states as the gauge reports them: 0 closed, 1 half-open, 2 open. */
@@ -9,7 +10,14 @@ export type BreakerState = 'closed' | 'half_open' | 'open';
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 
 /** Dependencies and caches whose series exist (at 0) before anything reports on them. */
-export const KNOWN_DEPENDENCIES = ['payment_provider', 'smtp'] as const;
+export const KNOWN_DEPENDENCIES = ['payment_provider', 'smtp', 'broker'] as const;
+
+/** The metric label of a resilience-kit dependency: the payment policy reports as `payment_provider`, as its spans do. */
+const METRIC_DEPENDENCY: Record<string, string> = { payment: 'payment_provider' };
+const dependencyLabel = (dependency: string) => METRIC_DEPENDENCY[dependency] ?? dependency;
+
+/** What `orderflow_resilience_events_total` counts per dependency. */
+const RESILIENCE_EVENTS = ['retry', 'give_up', 'timeout', 'bulkhead_rejected', 'circuit_rejected', 'breaker_opened', 'breaker_half_opened', 'breaker_closed'] as const;
 export const KNOWN_CACHES = ['orders'] as const;
 
 /** Order status reached, as the events the orders service publishes tell it. */
@@ -24,6 +32,8 @@ const STATUS_OF_EVENT: Record<string, string> = {
 export interface MetricSources {
   broker: Broker;
   relays: ReadonlyArray<{ service: string; relay: OutboxRelay }>;
+  /** The resilience kit's policies: their bulkhead queues are read at scrape time. */
+  resilience?: { stats(): ReadonlyArray<{ dependency: string; queued: number }> };
 }
 
 /**
@@ -40,6 +50,8 @@ export interface Metrics {
   deadLetter(consumer: string): void;
   setBreakerState(dependency: string, state: BreakerState): void;
   setBulkheadQueue(bulkhead: string, queued: number): void;
+  /** Counts a resilience-kit event (retries, timeouts, rejections, breaker changes) and keeps the breaker gauge current. */
+  resilienceEvent(event: ResilienceEvent): void;
   cacheHit(cache: string): void;
   cacheMiss(cache: string): void;
   /** The runtime binds its broker and relays; gauges read them at scrape time. */
@@ -111,10 +123,25 @@ export function createMetrics(): Metrics {
   const deadLetters = new Counter({ name: 'orderflow_dead_letters_total', help: 'Messages moved to dead letters, per consumer.', labelNames: ['consumer'] as const, registers: [registry], collect: zeroPerConsumer });
 
   const breaker = new Gauge({ name: 'orderflow_circuit_breaker_state', help: 'Circuit breaker state per dependency: 0 closed, 1 half-open, 2 open.', labelNames: ['dependency'] as const, registers: [registry] });
-  const bulkhead = new Gauge({ name: 'orderflow_bulkhead_queue_length', help: 'Calls waiting for a bulkhead slot, per bulkhead.', labelNames: ['bulkhead'] as const, registers: [registry] });
+  const bulkhead = new Gauge({
+    name: 'orderflow_bulkhead_queue_length',
+    help: 'Calls waiting for a bulkhead slot, per bulkhead.',
+    labelNames: ['bulkhead'] as const,
+    registers: [registry],
+    collect() {
+      for (const d of sources?.resilience?.stats() ?? []) this.set({ bulkhead: dependencyLabel(d.dependency) }, d.queued);
+    },
+  });
+  const resilience = new Counter({
+    name: 'orderflow_resilience_events_total',
+    help: 'Resilience-kit events per dependency: retry, give_up, timeout, bulkhead_rejected, circuit_rejected, breaker_opened, breaker_half_opened, breaker_closed.',
+    labelNames: ['dependency', 'event'] as const,
+    registers: [registry],
+  });
   for (const d of KNOWN_DEPENDENCIES) {
     breaker.set({ dependency: d }, 0);
     bulkhead.set({ bulkhead: d }, 0);
+    for (const event of RESILIENCE_EVENTS) resilience.inc({ dependency: d, event }, 0);
   }
   const hits = new Counter({ name: 'orderflow_cache_hits_total', help: 'Cache lookups answered from the cache.', labelNames: ['cache'] as const, registers: [registry] });
   const misses = new Counter({ name: 'orderflow_cache_misses_total', help: 'Cache lookups that went to the source.', labelNames: ['cache'] as const, registers: [registry] });
@@ -140,6 +167,16 @@ export function createMetrics(): Metrics {
     deadLetter: (consumer) => deadLetters.inc({ consumer }),
     setBreakerState: (dependency, state) => breaker.set({ dependency }, BREAKER_VALUE[state]),
     setBulkheadQueue: (name, queued) => bulkhead.set({ bulkhead: name }, queued),
+    resilienceEvent(e) {
+      const dependency = dependencyLabel(e.dependency);
+      if (e.type !== 'breaker_state') {
+        resilience.inc({ dependency, event: e.type });
+        return;
+      }
+      const state = e.state === 'isolated' ? 'open' : e.state;
+      breaker.set({ dependency }, BREAKER_VALUE[state]);
+      resilience.inc({ dependency, event: state === 'open' ? 'breaker_opened' : state === 'half_open' ? 'breaker_half_opened' : 'breaker_closed' });
+    },
     cacheHit: (cache) => hits.inc({ cache }),
     cacheMiss: (cache) => misses.inc({ cache }),
     bindSources(s) {

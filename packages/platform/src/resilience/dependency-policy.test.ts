@@ -102,3 +102,28 @@ test('the bulkhead rejects past concurrency + queue at once with DEPENDENCY_BULK
 test('refuses more than 3 attempts', () => {
   assert.throws(() => createDependencyPolicy('dep', { ...base, maxAttempts: 4 }), RangeError);
 });
+
+test('unobserved calls neither reset nor trip the breaker, are refused while it is open, and pass once it is due to half-open', async () => {
+  const p = createDependencyPolicy('dep', base);
+  const fail = async () => Promise.reject(transient());
+  await assert.rejects(p.execute(fail));
+  await assert.rejects(p.execute(fail));
+  assert.equal(await p.execute(async () => 'idle connection', { observe: false }), 'idle connection');
+  await assert.rejects(p.execute(fail));
+  assert.equal(p.stats().breaker, 'open', 'the unobserved success did not reset the count');
+  await assert.rejects(p.execute(async () => 'x', { observe: false }), (e: AppError) => e.code === 'DEPENDENCY_CIRCUIT_OPEN');
+  await sleep(120);
+  assert.equal(await p.execute(async () => 'x', { observe: false }), 'x');
+  assert.equal(p.stats().breaker, 'open', 'still open: only an observed call probes');
+  assert.equal(await p.execute(async () => 'probe'), 'probe');
+  assert.equal(p.stats().breaker, 'closed');
+});
+
+test('isFailure decides what counts: answers about data pass through without opening the breaker', async () => {
+  const p = createDependencyPolicy('dep', base, (e) => (e as { code?: string }).code !== '23505');
+  const unique = () => Promise.reject(Object.assign(new Error('duplicate key'), { code: '23505' }));
+  for (let i = 0; i < 5; i++) await assert.rejects(p.execute(unique), /duplicate key/);
+  assert.equal(p.stats().breaker, 'closed');
+  for (let i = 0; i < 3; i++) await assert.rejects(p.execute(async () => Promise.reject(Object.assign(new Error('terminated'), { code: '57P01' }))));
+  assert.equal(p.stats().breaker, 'open');
+});

@@ -39,10 +39,14 @@ export interface DependencyPolicy {
   /**
    * Runs one outside call under the policy: bulkhead, then retries (at most `maxAttempts`),
    * then the breaker, then the time budget. `fn` gets an AbortSignal that fires at the budget.
+   * `{ bulkhead: false }` skips the bulkhead, for a call made while holding a slot already (a
+   * statement on a pooled connection that was acquired under the bulkhead). `{ observe: false }`
+   * still refuses while the breaker is open but does not count the outcome, for a call that tells
+   * nothing about the dependency's health (handing out an idle pooled connection).
    * @throws AppError DEPENDENCY_TIMEOUT, DEPENDENCY_CIRCUIT_OPEN or DEPENDENCY_BULKHEAD_FULL
    *   (all retryable), or the call's own last error.
    */
-  execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  execute<T>(fn: (signal: AbortSignal) => Promise<T>, opts?: { bulkhead?: boolean; observe?: boolean }): Promise<T>;
   stats(): DependencyStats;
   /** Subscribes to events; returns the unsubscribe function. */
   on(listener: ResilienceListener): () => void;
@@ -58,15 +62,19 @@ const BREAKER_STATES: Record<CircuitState, BreakerState> = {
 const isKitRejection = (e: unknown) => e instanceof BrokenCircuitError || e instanceof IsolatedCircuitError || e instanceof BulkheadRejectedError;
 /** Failures that say something about the dependency's health: not our own rejections, not permanent answers. */
 const isTransient = (e: unknown) => !isKitRejection(e) && !isNonRetryable(e);
+const isTimeout = (e: unknown) => resilienceErrors.is(e, 'DEPENDENCY_TIMEOUT');
 
 /**
  * One dependency's policy built from cockatiel: bulkhead(concurrency, queue) → retry (capped
  * exponential backoff, full jitter; only transient errors) → consecutive-failure circuit breaker →
  * aggressive timeout. Permanent errors (`retryable: false`) pass through untouched and do not
  * count against the breaker.
+ * `isFailure` narrows which errors are the dependency's fault (counted by the breaker, retried): a
+ * database's constraint violation is an answer, not an outage. The kit's own rejections and
+ * `retryable: false` errors never count.
  * @throws RangeError for out-of-range options (maxAttempts outside 1..3, non-positive limits).
  */
-export function createDependencyPolicy(dependency: string, opts: DependencyPolicyOptions): DependencyPolicy {
+export function createDependencyPolicy(dependency: string, opts: DependencyPolicyOptions, isFailure: (e: unknown) => boolean = () => true): DependencyPolicy {
   if (!Number.isInteger(opts.maxAttempts) || opts.maxAttempts < 1 || opts.maxAttempts > 3) throw new RangeError(`${dependency}: maxAttempts must be 1..3, got ${opts.maxAttempts}`);
   for (const k of ['timeoutMs', 'breakerThreshold', 'breakerHalfOpenMs', 'concurrency'] as const) {
     if (!(opts[k] > 0)) throw new RangeError(`${dependency}: ${k} must be > 0, got ${opts[k]}`);
@@ -78,11 +86,12 @@ export function createDependencyPolicy(dependency: string, opts: DependencyPolic
   const counts = { calls: 0, failures: 0, retries: 0, timeouts: 0, bulkheadRejected: 0, circuitRejected: 0, breakerOpened: 0 };
 
   const bh = bulkhead(opts.concurrency, opts.queue);
-  const rt = retry(handleWhen(isTransient), {
+  const countsAgainst = (e: unknown) => isTransient(e) && (isTimeout(e) || isFailure(e));
+  const rt = retry(handleWhen(countsAgainst), {
     maxAttempts: opts.maxAttempts - 1,
     backoff: new ExponentialBackoff({ initialDelay: opts.backoffBaseMs, maxDelay: opts.backoffCapMs, generator: fullJitterGenerator }),
   });
-  const cb = circuitBreaker(handleWhen(isTransient), { halfOpenAfter: opts.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(opts.breakerThreshold) });
+  const cb = circuitBreaker(handleWhen(countsAgainst), { halfOpenAfter: opts.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(opts.breakerThreshold) });
   const to = timeout(opts.timeoutMs, TimeoutStrategy.Aggressive);
 
   rt.onRetry((r) => {
@@ -94,8 +103,12 @@ export function createDependencyPolicy(dependency: string, opts: DependencyPolic
     counts.timeouts++;
     emit({ dependency, type: 'timeout' });
   });
+  let openedAt = 0;
   cb.onStateChange((s) => {
-    if (s === CircuitState.Open) counts.breakerOpened++;
+    if (s === CircuitState.Open) {
+      counts.breakerOpened++;
+      openedAt = performance.now();
+    }
     emit({ dependency, type: 'breaker_state', state: BREAKER_STATES[s] });
   });
 
@@ -116,21 +129,26 @@ export function createDependencyPolicy(dependency: string, opts: DependencyPolic
 
   return {
     dependency,
-    async execute<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    async execute<T>(fn: (signal: AbortSignal) => Promise<T>, execOpts?: { bulkhead?: boolean; observe?: boolean }): Promise<T> {
       counts.calls++;
+      // Each attempt maps a timeout to our error before the breaker and retry see it.
+      const timed = async () => {
+        try {
+          return await to.execute(({ signal }) => fn(signal));
+        } catch (e) {
+          throw e instanceof TaskCancelledError ? translate(e) : e;
+        }
+      };
+      // Unobserved calls are refused while the breaker is open; once it is due to half-open they
+      // pass, and the next observed call (which moves cockatiel's breaker to half-open) is the probe.
+      const gate = () => {
+        if (cb.state === CircuitState.Open && performance.now() - openedAt < opts.breakerHalfOpenMs) throw new BrokenCircuitError();
+        if (cb.state === CircuitState.Isolated) throw new IsolatedCircuitError();
+        return timed();
+      };
+      const attempts = () => rt.execute(() => (execOpts?.observe === false ? gate() : cb.execute(timed)));
       try {
-        // Each attempt maps a timeout to our error before the breaker and retry see it.
-        return await bh.execute(() =>
-          rt.execute(() =>
-            cb.execute(async () => {
-              try {
-                return await to.execute(({ signal }) => fn(signal));
-              } catch (e) {
-                throw e instanceof TaskCancelledError ? translate(e) : e;
-              }
-            }),
-          ),
-        );
+        return await (execOpts?.bulkhead === false ? attempts() : bh.execute(attempts));
       } catch (e) {
         counts.failures++;
         throw translate(e);

@@ -9,3 +9,6 @@ export { resilienceErrors } from './resilience-errors.ts';
 export type { ResilienceErrorCode } from './resilience-errors.ts';
 export { resilientPaymentProvider } from './resilient-payment-provider.ts';
 export { resilientMailer } from './resilient-mailer.ts';
+export { resilientBroker } from './resilient-broker.ts';
+export { failOpenRateLimitStore } from './resilient-rate-limit-store.ts';
+export { resilientPgPool, isPostgresOutage } from './resilient-pg-pool.ts';

@@ -3,12 +3,21 @@ import { dependencyDefaults, type DependencyName, type DependencyPolicyOptions }
 type Env = Record<string, string | undefined>;
 type IntReader = (env: Env, name: string, def: number, min?: number, max?: number) => number;
 
-const PREFIX: Record<DependencyName, string> = { payment: 'ORDERFLOW_PAYMENT', smtp: 'ORDERFLOW_SMTP', 'payment-admin': 'ORDERFLOW_RECONCILE_PAYMENT' };
+const PREFIX: Record<DependencyName, string> = {
+  payment: 'ORDERFLOW_PAYMENT',
+  smtp: 'ORDERFLOW_SMTP',
+  'payment-admin': 'ORDERFLOW_RECONCILE_PAYMENT',
+  broker: 'ORDERFLOW_PUBLISH',
+  postgres: 'ORDERFLOW_POSTGRES',
+  'postgres-replica': 'ORDERFLOW_POSTGRES_REPLICA',
+  redis: 'ORDERFLOW_REDIS',
+};
 
 /**
  * Per-dependency policy settings from `<PREFIX>_TIMEOUT_MS`, `_ATTEMPTS`, `_BREAKER_THRESHOLD`,
  * `_BREAKER_HALF_OPEN_MS`, `_CONCURRENCY`, `_QUEUE` (PREFIX: ORDERFLOW_PAYMENT, ORDERFLOW_SMTP,
- * ORDERFLOW_RECONCILE_PAYMENT), each defaulting to `dependencyDefaults`.
+ * ORDERFLOW_RECONCILE_PAYMENT, ORDERFLOW_PUBLISH (broker publish), ORDERFLOW_POSTGRES,
+ * ORDERFLOW_POSTGRES_REPLICA, ORDERFLOW_REDIS), each defaulting to `dependencyDefaults`.
  */
 export function readResilienceConfig(env: Env, int: IntReader): Record<DependencyName, DependencyPolicyOptions> {
   const out = {} as Record<DependencyName, DependencyPolicyOptions>;

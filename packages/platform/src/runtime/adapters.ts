@@ -8,6 +8,8 @@ import { ensureServiceDatabase, serviceDatabaseUrl } from '../db/pg-provision.ts
 import type { Broker } from '../broker/broker.ts';
 import { createEmbeddedBroker } from '../broker/embedded-broker.ts';
 import { createNatsBroker } from '../broker/nats-broker.ts';
+import { Redis } from 'ioredis';
+import type { ResilienceKit } from '../resilience/resilience-kit.ts';
 
 /**
  * The broker the configuration names: the embedded SQLite broker, or NATS JetStream in
@@ -20,7 +22,8 @@ export interface BrokerCounters {
   onDeadLetter(consumer: string): void;
 }
 
-export async function openBroker(config: Config, logger: Logger, counters?: BrokerCounters): Promise<Broker> {
+/** `isBusy`: the edge's overload signal; consumers step back (one message at a time) while it is true. */
+export async function openBroker(config: Config, logger: Logger, counters?: BrokerCounters, isBusy?: () => boolean): Promise<Broker> {
   const hooks = {
     onRedelivery: (consumer: string, m: { id: string; type: string; key: string; attempt: number }, error: unknown, delayMs: number) => {
       counters?.onRedelivery(consumer);
@@ -42,6 +45,7 @@ export async function openBroker(config: Config, logger: Logger, counters?: Brok
       backoffBaseMs: b.backoffBaseMs,
       backoffCapMs: b.backoffCapMs,
       onError: (error) => logger.error({ err: error }, 'broker error'),
+      ...(isBusy ? { isBusy } : {}),
       ...hooks,
     });
   }
@@ -51,6 +55,7 @@ export async function openBroker(config: Config, logger: Logger, counters?: Brok
     backoffBaseMs: b.backoffBaseMs,
     backoffCapMs: b.backoffCapMs,
     pollMs: b.pollMs,
+    ...(isBusy ? { isBusy } : {}),
     ...hooks,
   });
 }
@@ -62,9 +67,10 @@ export function serviceDatabaseName(config: Config, service: string): string {
 
 /**
  * The service's own database: its SQLite file, or in distributed mode its PostgreSQL database
- * (created with its own role when missing and provisioning is on), with migrations applied.
+ * (created with its own role when missing and provisioning is on), with migrations applied; with
+ * `kit`, PostgreSQL connections and statements run under its `postgres` policies.
  */
-export async function openServiceDatabase(config: Config, service: string, migrations: readonly Migration[], logger: Logger): Promise<Database> {
+export async function openServiceDatabase(config: Config, service: string, migrations: readonly Migration[], logger: Logger, kit?: ResilienceKit): Promise<Database> {
   if (config.distributed.mode !== 'distributed') return openSqliteDatabase({ file: join(config.dataDir, `${service}.db`), migrations });
   const pgc = config.distributed.postgres;
   const name = serviceDatabaseName(config, service);
@@ -78,5 +84,30 @@ export async function openServiceDatabase(config: Config, service: string, migra
     poolSize: pgc.poolSize,
     statementTimeoutMs: pgc.statementTimeoutMs,
     onPoolError: (error) => logger.warn({ err: error }, 'postgres connection lost; the pool reconnects'),
+    ...(kit ? { policy: kit.policy('postgres'), replicaPolicy: kit.policy('postgres-replica') } : {}),
   });
+}
+
+/**
+ * The Redis connection for shared rate limits. Commands fail at once while disconnected (no
+ * offline queue) and give up after the `redis` policy's budget, so a Redis that is down or slow
+ * never holds a request; ioredis reconnects in the background with its capped backoff.
+ */
+export function openRedis(config: Config, logger: Logger): Redis {
+  const budget = config.resilience.redis.timeoutMs;
+  const redis = new Redis(config.distributed.redis.url, {
+    lazyConnect: false,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: budget,
+    connectTimeout: Math.max(1_000, budget),
+  });
+  let lastWarn = 0;
+  redis.on('error', (error) => {
+    // Reconnect attempts fail every few hundred ms while Redis is down: one line per 10 s is enough.
+    if (Date.now() - lastWarn < 10_000) return;
+    lastWarn = Date.now();
+    logger.warn({ err: error }, 'redis error; rate limits fail open until it is back');
+  });
+  return redis;
 }

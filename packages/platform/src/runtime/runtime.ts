@@ -5,17 +5,18 @@ import { createLogger, type Logger } from '../logger.ts';
 import { platformMigrations } from '../db/platform-migrations.ts';
 import type { Database } from '../db/database.ts';
 import type { Broker } from '../broker/broker.ts';
-import { openBroker, openServiceDatabase } from './adapters.ts';
+import { openBroker, openRedis, openServiceDatabase } from './adapters.ts';
 import { createOutboxRelay, type OutboxRelay } from '../outbox/relay.ts';
 import { createHttpServer, type HttpServer } from '../http/server.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { resolveAdminKey } from './admin-key.ts';
 import { rateLimitOptions } from './rate-limit-options.ts';
-import { Redis } from 'ioredis';
 import { createRedisRateLimitStore } from '../rate-limit/redis-store.ts';
-import { registerLoadShedding } from '../http/load-shedding.ts';
+import { registerLoadShedding, type EdgePressure } from '../http/load-shedding.ts';
 import { registerResilienceRoutes } from './resilience-routes.ts';
-import type { ResilienceKit } from '../resilience/resilience-kit.ts';
+import { createResilienceKit, type ResilienceKit } from '../resilience/resilience-kit.ts';
+import { resilientBroker } from '../resilience/resilient-broker.ts';
+import { failOpenRateLimitStore } from '../resilience/resilient-rate-limit-store.ts';
 import type { ServiceContext, ServiceModule } from './service.ts';
 import { setOutboxHeaderSource } from '../outbox/outbox.ts';
 import { processMetrics, type Metrics } from '../observability/metrics.ts';
@@ -27,7 +28,11 @@ export interface RuntimeOptions {
   config: Config;
   services: readonly ServiceModule[];
   logger?: Logger;
-  /** The process's outside-call policies: their breaker changes are logged, their stats served at /v1/admin/resilience. */
+  /**
+   * The process's outside-call policies (default: a kit from `config.resilience`). The runtime puts
+   * broker publishes, the service databases (PostgreSQL) and the rate-limit store (Redis) under it;
+   * breaker changes are logged, every event is counted in /metrics, stats served at /v1/admin/resilience.
+   */
   resilience?: ResilienceKit;
   /** Runs last at shutdown (e.g. closing the built-in payment simulator). */
   onStopped?: () => Promise<void> | void;
@@ -59,11 +64,20 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const admin = resolveAdminKey(config.adminKey, config.dataDir);
   const metrics = opts.metrics ?? processMetrics();
-  setOutboxHeaderSource(() => traceHeaders());
-  const broker = await openBroker(config, logger, {
-    onRedelivery: (consumer) => metrics.redelivery(consumer),
-    onDeadLetter: (consumer) => metrics.deadLetter(consumer),
+  const kit = opts.resilience ?? createResilienceKit(config.resilience);
+  kit.on((e) => {
+    metrics.resilienceEvent(e);
+    if (e.type === 'breaker_state') logger.warn({ dependency: e.dependency, state: e.state }, 'circuit breaker state changed');
   });
+  setOutboxHeaderSource(() => traceHeaders());
+  // The edge's load, known once it is registered below: consumers step back while it is busy.
+  let edge: EdgePressure | undefined;
+  const broker = await openBroker(
+    config,
+    logger,
+    { onRedelivery: (consumer) => metrics.redelivery(consumer), onDeadLetter: (consumer) => metrics.deadLetter(consumer) },
+    () => edge?.busy() ?? false,
+  );
 
   let ready = false;
   const databases: Database[] = [];
@@ -72,33 +86,27 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const stopHooks: Array<() => Promise<void> | void> = [];
   // Distributed mode: every instance shares the rate-limit buckets in Redis, so a key's limit holds
   // across instances; embedded mode keeps them in memory.
-  const redis =
-    config.distributed.mode === 'distributed' && config.rateLimit.perKey > 0
-      ? new Redis(config.distributed.redis.url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: true })
-      : undefined;
-  redis?.on('error', (error) => logger.warn({ err: error }, 'redis error'));
-  const rateLimitStore = redis ? createRedisRateLimitStore({ redis, prefix: `${config.distributed.redis.prefix}rl:` }) : undefined;
+  // A Redis that is down or slow costs only the limit: the store fails open within its budget.
+  const redis = config.distributed.mode === 'distributed' && config.rateLimit.perKey > 0 ? openRedis(config, logger) : undefined;
+  const rateLimitStore = redis
+    ? failOpenRateLimitStore(createRedisRateLimitStore({ redis, prefix: `${config.distributed.redis.prefix}rl:` }), kit.policy('redis'))
+    : undefined;
   const http = await createHttpServer({ logger, isReady: () => ready, metrics, ...rateLimitOptions(config, rateLimitStore) });
   registerAdminRoutes(http, { broker, adminKey: admin.key });
   registerObservabilityRoutes(http, { metrics, adminKey: admin.key, spanDb: opts.spanStore?.db });
   const shedCounts: Record<string, number> = { in_flight: 0, event_loop_delay: 0, heap: 0 };
-  await registerLoadShedding(http, { ...config.shedding, onShed: (reason) => void shedCounts[reason]!++ });
-  if (opts.resilience) {
-    registerResilienceRoutes(http, { kit: opts.resilience, adminKey: admin.key, shed: () => ({ ...shedCounts }) });
-    opts.resilience.on((e) => {
-      if (e.type !== 'breaker_state') return;
-      logger.warn({ dependency: e.dependency, state: e.state }, 'circuit breaker state changed');
-      processMetrics().setBreakerState(e.dependency, e.state === 'isolated' ? 'open' : e.state);
-    });
-  }
+  edge = await registerLoadShedding(http, { ...config.shedding, onShed: (reason) => void shedCounts[reason]!++ });
+  registerResilienceRoutes(http, { kit, adminKey: admin.key, shed: () => ({ ...shedCounts }) });
+  // Every publish (the outbox relays') runs under the broker's policy; the relay is its retry layer.
+  const publisher = resilientBroker(broker, kit.policy('broker'));
 
   for (const service of opts.services) {
     const log = logger.child({ service: service.name });
-    const db = await openServiceDatabase(config, service.name, [...platformMigrations, ...service.migrations], log);
+    const db = await openServiceDatabase(config, service.name, [...platformMigrations, ...service.migrations], log, kit);
     databases.push(db);
     const relay = createOutboxRelay({
       db,
-      broker,
+      broker: publisher,
       onPublishError: (error, attempt) => log.error({ err: error, attempt }, 'outbox publish failed; retrying'),
       onPublished: (_count, events) => metrics.observePublished(events),
     });
@@ -121,7 +129,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     http.setRouteOwner(undefined);
   }
 
-  metrics.bindSources({ broker, relays: relaySources });
+  metrics.bindSources({ broker, relays: relaySources, resilience: kit });
   await broker.start();
   for (const r of relays) r.start();
   await http.listen({ host: config.host, port: config.port });

@@ -1,0 +1,66 @@
+import type pg from 'pg';
+import type { PostgresPool, PostgresPoolClient } from 'kysely';
+import type { DependencyPolicy } from './dependency-policy.ts';
+import { resilienceErrors } from './resilience-errors.ts';
+
+/**
+ * Errors that say PostgreSQL is unwell, as opposed to answers about the data: no SQLSTATE (the
+ * connection failed, was refused or cut), or a class among 08 connection exception, 53 insufficient
+ * resources, 57 operator intervention (57014: a statement cancelled by `statement_timeout`), 58
+ * system error, XX internal error. A unique violation (23505) or a serialization failure (40001) is
+ * the database working as it should and never opens the breaker.
+ */
+export function isPostgresOutage(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return true;
+  return ['08', '53', '57', '58', 'XX'].includes(code.slice(0, 2));
+}
+
+/**
+ * A pg pool as Kysely's PostgresDialect takes it, with the pool's outside calls under `policy`:
+ * taking a connection goes through the bulkhead (bounding how many wait for the pool), the breaker
+ * and the time budget; each statement goes through the breaker and the budget (the bulkhead slot
+ * was taken with the connection). A connection whose statement ran out of budget or lost its
+ * server is destroyed on release, never handed to the next caller mid-transaction.
+ */
+export function resilientPgPool(pool: pg.Pool, policy: DependencyPolicy): PostgresPool {
+  return {
+    // An idle pooled connection is handed out without touching the server, so its success says
+    // nothing about the server's health: only new connections count for the breaker.
+    connect: () =>
+      policy.execute(
+        async (signal) => {
+          const client = await pool.connect();
+          // Connected after the budget ran out: the caller is gone, so the connection goes back.
+          if (signal.aborted) {
+            client.release();
+            throw resilienceErrors.create('DEPENDENCY_TIMEOUT', `${policy.dependency}: connection came after the budget`, { extensions: { dependency: policy.dependency } });
+          }
+          return guardedClient(client, policy);
+        },
+        { observe: pool.idleCount === 0 },
+      ),
+    end: () => pool.end(),
+  };
+}
+
+function guardedClient(client: pg.PoolClient, policy: DependencyPolicy): PostgresPoolClient {
+  let broken: unknown;
+  const query = async (sql: string, parameters: ReadonlyArray<unknown>) => {
+    if (broken) throw broken;
+    try {
+      return await policy.execute(() => client.query(sql, parameters as unknown[]), { bulkhead: false });
+    } catch (error) {
+      // The statement may still run on the server, or the connection is gone: nothing more on it.
+      if (resilienceErrors.is(error, 'DEPENDENCY_TIMEOUT') || resilienceErrors.is(error, 'DEPENDENCY_CIRCUIT_OPEN') || (isPostgresOutage(error) && !hasSqlState(error))) broken = error;
+      throw error;
+    }
+  };
+  return {
+    query: ((sqlOrCursor: unknown, parameters?: ReadonlyArray<unknown>) =>
+      typeof sqlOrCursor === 'string' ? query(sqlOrCursor, parameters ?? []) : client.query(sqlOrCursor as pg.Submittable)) as unknown as PostgresPoolClient['query'],
+    release: (destroy) => client.release(destroy || broken !== undefined ? true : undefined),
+  };
+}
+
+const hasSqlState = (error: unknown) => typeof (error as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
