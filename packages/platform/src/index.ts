@@ -18,7 +18,7 @@ export type { OutboxRelay } from './outbox/relay.ts';
 export { createOutboxRelay } from './outbox/relay.ts';
 export { claimInbox, inboxHas } from './inbox/inbox.ts';
 export type { Broker, DeliveredMessage, MessageHandler, SubscribeOptions, DeadLetter, ConsumerStats } from './broker/broker.ts';
-export { isNonRetryable, subjectMatches } from './broker/broker.ts';
+export { isDependencyOutage, isNonRetryable, subjectMatches } from './broker/broker.ts';
 export { createEmbeddedBroker } from './broker/embedded-broker.ts';
 export type { EmbeddedBrokerOptions } from './broker/embedded-broker.ts';
 export { fullJitterBackoff } from './broker/backoff.ts';

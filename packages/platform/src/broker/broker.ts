@@ -67,6 +67,23 @@ export function isNonRetryable(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === false;
 }
 
+/** Codes of the resilience kit's errors that say a dependency is down or saturated, not that the message is bad. */
+const OUTAGE_CODES = new Set(['DEPENDENCY_CIRCUIT_OPEN', 'DEPENDENCY_UNAVAILABLE', 'DEPENDENCY_BULKHEAD_FULL', 'DEPENDENCY_TIMEOUT']);
+
+/**
+ * A handler failure caused by a dependency outage (an open breaker, a refused or cut connection, a
+ * full bulkhead, a call past its budget). The broker retries such a delivery without spending one
+ * of its attempts: a database restart or a provider stall must not turn good events into dead
+ * letters; only failures of the message itself count toward `maxAttempts`.
+ */
+export function isDependencyOutage(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && OUTAGE_CODES.has(code) && !isNonRetryable(error);
+}
+
+/** The backoff exponent for outage retries: up to base × 2^5 (6.4 s with the default 200 ms), capped. */
+export const OUTAGE_BACKOFF_ATTEMPT = 5;
+
 export function subjectMatches(pattern: string, subject: string): boolean {
   if (pattern.endsWith('.*')) return subject.startsWith(pattern.slice(0, -1));
   return pattern === subject;

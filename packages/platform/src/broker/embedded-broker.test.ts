@@ -180,3 +180,24 @@ test('while the edge is busy a consumer handles one message at a time, then full
     assert.ok(peakCalm > 1, `full concurrency once calm: ${peakCalm}`);
     await b.close();
   }));
+
+test('a dependency outage does not spend attempts: ten failures with an open breaker, then success, no dead letter', () =>
+  withDir(async (dir) => {
+    const seen: number[] = [];
+    const b = createEmbeddedBroker({ file: join(dir, 'b.db'), pollMs: 5, maxAttempts: 3, backoffBaseMs: 1, backoffCapMs: 5 });
+    b.subscribe({
+      consumer: 'x',
+      subjects: ['orders.*'],
+      handler: async (m) => {
+        seen.push(m.attempt);
+        if (seen.length <= 10) throw Object.assign(new Error('postgres: circuit open'), { code: 'DEPENDENCY_CIRCUIT_OPEN', retryable: true });
+      },
+    });
+    await b.start();
+    await b.publish([envelope('k')]);
+    await until(() => seen.length === 11);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.deepEqual(await b.deadLetters.list(), []);
+    assert.deepEqual(new Set(seen), new Set([1]), 'every outage retry is still attempt 1');
+    await b.close();
+  }));

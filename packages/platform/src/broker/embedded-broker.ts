@@ -3,7 +3,9 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import type { EventEnvelope } from '@orderflow/contracts';
 import {
+  isDependencyOutage,
   isNonRetryable,
+  OUTAGE_BACKOFF_ATTEMPT,
   subjectMatches,
   type Broker,
   type ConsumerStats,
@@ -242,6 +244,8 @@ class EmbeddedBroker implements Broker {
       retry: this.db.prepare(
         `update deliveries set attempts = attempts + 1, next_at = ?, last_error = ?, updated_at = ? where consumer = ? and message_id = ?`,
       ),
+      // A dependency outage: try again later without spending an attempt.
+      wait: this.db.prepare(`update deliveries set next_at = ?, last_error = ?, updated_at = ? where consumer = ? and message_id = ?`),
       dead: this.db.prepare(
         `update deliveries set attempts = attempts + 1, status = 'dead', last_error = ?, updated_at = ? where consumer = ? and message_id = ?`,
       ),
@@ -333,6 +337,12 @@ class EmbeddedBroker implements Broker {
   nack(consumer: string, message: DeliveredMessage, error: unknown): void {
     const now = Date.now();
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (isDependencyOutage(error)) {
+      const delay = fullJitterBackoff(OUTAGE_BACKOFF_ATTEMPT, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);
+      this.stmts.wait.run(now + delay, text, now, consumer, message.id);
+      this.opts.onRedelivery?.(consumer, message, error, delay);
+      return;
+    }
     if (isNonRetryable(error) || message.attempt >= this.maxAttempts) {
       this.stmts.dead.run(text, now, consumer, message.id);
       this.opts.onDeadLetter?.(consumer, message, error);

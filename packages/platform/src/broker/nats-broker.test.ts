@@ -169,3 +169,25 @@ test('a message whose holder dies (no ack) is delivered again to another instanc
   await until(() => got.length === 1, 10_000, 'redelivery');
   assert.equal(got[0], `${e.id}@2`);
 });
+
+test('a dependency outage does not spend deliveries: the handler is retried in place, then succeeds, no dead letter', async () => {
+  const ns = `o${n++}`;
+  const b = await broker({ ns, maxAttempts: 2, backoffBaseMs: 1, backoffCapMs: 5 });
+  const attempts: number[] = [];
+  let done = false;
+  b.subscribe({
+    consumer: 'orders',
+    subjects: ['inventory.*'],
+    handler: async (m) => {
+      attempts.push(m.attempt);
+      if (attempts.length <= 8) throw Object.assign(new Error('postgres: connection refused'), { code: 'DEPENDENCY_UNAVAILABLE', retryable: true });
+      done = true;
+    },
+  });
+  await b.start();
+  await b.publish([envelope('x', {}, 'inventory.StockReserved')]);
+  await until(() => done, 10_000, 'the handler to succeed');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(await b.deadLetters.list(), []);
+  assert.deepEqual(new Set(attempts), new Set([1]), 'one delivery, retried in place');
+});

@@ -12,7 +12,7 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { EventEnvelope } from '@orderflow/contracts';
-import { isNonRetryable, type Broker, type ConsumerStats, type DeliveredMessage, type SubscribeOptions } from './broker.ts';
+import { isDependencyOutage, isNonRetryable, OUTAGE_BACKOFF_ATTEMPT, type Broker, type ConsumerStats, type DeliveredMessage, type SubscribeOptions } from './broker.ts';
 import { fullJitterBackoff } from './backoff.ts';
 import { natsLayout, type NatsLayout } from './nats-layout.ts';
 import { createNatsDeadLetters, type DeadLetterRecord } from './nats-dead-letters.ts';
@@ -223,15 +223,40 @@ class NatsBroker implements Broker {
     const heartbeat = setInterval(() => m.working(), Math.max(1_000, this.ackWaitMs / 3));
     heartbeat.unref();
     try {
-      await s.handler(message);
+      await this.throughOutages(pump, s, message);
       clearInterval(heartbeat);
       m.ack();
     } catch (error) {
       clearInterval(heartbeat);
+      if (isDependencyOutage(error)) {
+        // Stopping while a dependency is down: hand it back without a verdict.
+        const delay = fullJitterBackoff(OUTAGE_BACKOFF_ATTEMPT, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);
+        m.nak(delay);
+        this.opts.onRedelivery?.(pump.consumer, message, error, delay);
+        return;
+      }
       if (isNonRetryable(error) || message.attempt >= this.maxAttempts) return this.deadLetter(pump, m, message, error);
       const delay = fullJitterBackoff(message.attempt, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);
       m.nak(delay);
       this.opts.onRedelivery?.(pump.consumer, message, error, delay);
+    }
+  }
+
+  /**
+   * Runs the handler; while it fails because a dependency is down (see `isDependencyOutage`), waits
+   * and runs it again here, holding the claim (the heartbeat keeps it), so the server's delivery
+   * count — what `maxAttempts` is judged on — does not grow with an outage. Rethrows once stopping.
+   */
+  private async throughOutages(pump: Pump, s: SubscribeOptions, message: DeliveredMessage): Promise<void> {
+    for (;;) {
+      try {
+        return await s.handler(message);
+      } catch (error) {
+        if (!isDependencyOutage(error) || this.stopping) throw error;
+        const delay = fullJitterBackoff(OUTAGE_BACKOFF_ATTEMPT, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);
+        this.opts.onRedelivery?.(pump.consumer, message, error, delay);
+        await new Promise((r) => setTimeout(r, delay));
+      }
     }
   }
 

@@ -9,5 +9,6 @@ export const resilienceErrors = defineErrors({
   DEPENDENCY_TIMEOUT: { status: 504, title: 'Outside call did not finish within its time budget', retryable: true },
   DEPENDENCY_CIRCUIT_OPEN: { status: 503, title: 'Circuit breaker is open: the dependency is failing, call not attempted', retryable: true },
   DEPENDENCY_BULKHEAD_FULL: { status: 503, title: 'Too many calls to the dependency in flight and queued: call not attempted', retryable: true },
+  DEPENDENCY_UNAVAILABLE: { status: 503, title: 'The dependency refused or cut the connection (e.g. a database restart): retry shortly', retryable: true },
 });
 export type ResilienceErrorCode = keyof typeof resilienceErrors.specs;

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import type { DependencyPolicy } from './dependency-policy.ts';
+import { AppError } from '../errors.ts';
 import { resilienceErrors } from './resilience-errors.ts';
 
 /**
@@ -30,7 +31,9 @@ export function resilientPgPool(pool: pg.Pool, policy: DependencyPolicy): Postgr
     connect: () =>
       policy.execute(
         async (signal) => {
-          const client = await pool.connect();
+          const client = await pool.connect().catch((error: unknown) => {
+            throw unavailable(error, policy.dependency);
+          });
           // Connected after the budget ran out: the caller is gone, so the connection goes back.
           if (signal.aborted) {
             client.release();
@@ -52,8 +55,9 @@ function guardedClient(client: pg.PoolClient, policy: DependencyPolicy): Postgre
       return await policy.execute(() => client.query(sql, parameters as unknown[]), { bulkhead: false });
     } catch (error) {
       // The statement may still run on the server, or the connection is gone: nothing more on it.
-      if (resilienceErrors.is(error, 'DEPENDENCY_TIMEOUT') || resilienceErrors.is(error, 'DEPENDENCY_CIRCUIT_OPEN') || (isPostgresOutage(error) && !hasSqlState(error))) broken = error;
-      throw error;
+      const surfaced = unavailable(error, policy.dependency);
+      if (resilienceErrors.is(error, 'DEPENDENCY_TIMEOUT') || resilienceErrors.is(error, 'DEPENDENCY_CIRCUIT_OPEN') || (isPostgresOutage(error) && !hasSqlState(error))) broken = surfaced;
+      throw surfaced;
     }
   };
   return {
@@ -64,3 +68,17 @@ function guardedClient(client: pg.PoolClient, policy: DependencyPolicy): Postgre
 }
 
 const hasSqlState = (error: unknown) => typeof (error as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
+
+/**
+ * A connection refused, cut or terminated by the server (a restart: 57P01, class 08, no SQLSTATE)
+ * becomes DEPENDENCY_UNAVAILABLE (503, retryable) with the driver's error as its cause, so a client
+ * sees "retry shortly", not a 500. Statement timeouts (57014), answers about the data and the kit's
+ * own errors pass through unchanged.
+ */
+function unavailable(error: unknown, dependency: string): unknown {
+  if (error instanceof AppError || !isPostgresOutage(error)) return error;
+  const code = (error as { code?: unknown }).code;
+  if (code === '57014') return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return resilienceErrors.create('DEPENDENCY_UNAVAILABLE', `${dependency}: ${message}`, { cause: error, extensions: { dependency } });
+}
