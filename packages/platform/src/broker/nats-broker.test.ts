@@ -191,3 +191,21 @@ test('a dependency outage does not spend deliveries: the handler is retried in p
   assert.deepEqual(await b.deadLetters.list(), []);
   assert.deepEqual(new Set(attempts), new Set([1]), 'one delivery, retried in place');
 });
+
+test('a dead letter is terminated at the server: it is not delivered again after ack_wait', async () => {
+  const ns = `t${n++}`;
+  let dead = 0;
+  const b = await broker({ ns, maxAttempts: 5, ackWaitMs: 1_000, onDeadLetter: () => void dead++ });
+  b.subscribe({
+    consumer: 'orders',
+    subjects: ['inventory.*'],
+    handler: async () => {
+      throw Object.assign(new Error('bad event'), { retryable: false });
+    },
+  });
+  await b.start();
+  await b.publish([envelope('t', {}, 'inventory.StockReserved')]);
+  await until(() => dead === 1, 10_000, 'a dead letter');
+  await new Promise((r) => setTimeout(r, 2_500));
+  assert.equal(dead, 1, 'dead-lettered once, not again after each ack_wait');
+});

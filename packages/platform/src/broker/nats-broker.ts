@@ -200,7 +200,7 @@ class NatsBroker implements Broker {
     try {
       envelope = m.json<EventEnvelope>();
     } catch (error) {
-      m.term('not a JSON envelope');
+      m.term(); // no reason text: nats-server 2.9 ignores '+TERM <reason>' and would redeliver
       this.opts.onError?.(error);
       return Promise.resolve();
     }
@@ -271,7 +271,7 @@ class NatsBroker implements Broker {
     };
     try {
       await this.deadLetters.put(record);
-      m.term('dead-lettered');
+      m.term(); // no reason text: nats-server 2.9 ignores '+TERM <reason>' and would redeliver
       this.opts.onDeadLetter?.(pump.consumer, message, error);
     } catch (e) {
       // Not stored: leave it unacked so it comes back rather than vanish.
