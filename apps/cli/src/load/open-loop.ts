@@ -107,7 +107,7 @@ export async function runOpenLoop<Op extends string>(opts: OpenLoopOptions<Op>):
     sent++;
     s.sent++;
     outstanding++;
-    const p = opts.send(op, AbortSignal.timeout(timeoutMs)).then(
+    const p = withTimeout(opts.send, op, timeoutMs).then(
       (status) => {
         const done = now();
         statuses[status] = (statuses[status] ?? 0) + 1;
@@ -170,6 +170,23 @@ export async function runOpenLoop<Op extends string>(opts: OpenLoopOptions<Op>):
   };
 }
 
+/**
+ * Sends with a deadline: the signal aborts and the result rejects with a TimeoutError when no
+ * answer came in `timeoutMs` (a referenced timer, so a pending request keeps the process alive).
+ */
+function withTimeout<Op extends string>(send: Send<Op>, op: Op, timeoutMs: number): Promise<number> {
+  const ac = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      const e = new DOMException(`no answer in ${timeoutMs} ms`, 'TimeoutError');
+      ac.abort(e);
+      reject(e);
+    }, timeoutMs);
+  });
+  return Promise.race([send(op, ac.signal), deadline]).finally(() => clearTimeout(timer));
+}
+
 /** A short name for why a request got no answer. */
 export function errorCause(err: unknown): string {
   if (!(err instanceof Error)) return 'error';
@@ -202,7 +219,7 @@ export async function runClosedLoop<Op extends string>(opts: ClosedLoopOptions<O
     Array.from({ length: opts.concurrency }, async () => {
       while (now() < end) {
         try {
-          if (isOk(await opts.send(opts.pick(), AbortSignal.timeout(opts.timeoutMs ?? 10_000)))) ok++;
+          if (isOk(await withTimeout(opts.send, opts.pick(), opts.timeoutMs ?? 10_000))) ok++;
           else failed++;
         } catch {
           failed++;
