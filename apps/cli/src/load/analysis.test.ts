@@ -102,4 +102,15 @@ test('steps go 1x..10x of the baseline, or evenly up to --max-rate, never fewer 
   assert.deepEqual(planRates(50, 120), [24, 48, 72, 96, 120]);
   assert.deepEqual(planRates(50, 10_000), planRates(50));
   assert.deepEqual(planRates(4.4), [4.4, 8.8, 13.2, 17.6, 22, 26.4, 30.8, 35.2, 39.6, 44]);
+  assert.deepEqual(planRates(10, undefined, 6), [10, 20, 30, 40, 50, 60]);
+});
+
+test('a machine already full at the first step is a caveat, not the bottleneck', () => {
+  const steps = [step(100, {}, { machineCpuBusy: 0.97 }), step(200, {}, { machineCpuBusy: 0.98, processCpuCores: 0.95 }), step(300, { errorRate: 0.2 }, { machineCpuBusy: 0.99, processCpuCores: 1 })];
+  const b = findBottleneck(steps, findKnee(steps));
+  assert.equal(b.resource, 'cpu: the orderflow process (its event-loop thread)');
+  assert.equal(b.caveats.length, 1);
+  assert.match(b.caveats[0]!, /already 97 % busy at the first step/);
+  const quietStart = [step(100), step(200, {}, { machineCpuBusy: 0.97 }), step(300, { errorRate: 0.2 })];
+  assert.equal(findBottleneck(quietStart, findKnee(quietStart)).resource, 'machine: all CPUs (orderflow, the load generator and everything else on it)');
 });

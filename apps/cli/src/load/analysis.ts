@@ -173,6 +173,8 @@ export interface Bottleneck {
   readonly advice: string;
   /** Every resource's first crossing, in step order (the runner-ups). */
   readonly crossings: ReadonlyArray<{ readonly resource: string; readonly stepIndex: number; readonly level: number }>;
+  /** What may distort the figures (e.g. a machine busy with other work). */
+  readonly caveats: readonly string[];
 }
 
 /**
@@ -181,7 +183,13 @@ export interface Bottleneck {
  */
 export function findBottleneck(steps: readonly CapacityStep[], knee: Knee): Bottleneck {
   const crossings: Array<{ resource: string; stepIndex: number; level: number; r: Resource }> = [];
+  const caveats: string[] = [];
   for (const r of RESOURCES) {
+    // A machine already full at the first step is busy with other work, not with this load.
+    if (r.resource.startsWith('machine') && steps[0] && (r.level(steps[0]) ?? 0) >= 1) {
+      caveats.push(`the machine was already ${fmt((steps[0].signals.machineCpuBusy ?? 0) * 100)} % busy at the first step: other work shares it, so the figures are lower than on a quiet machine`);
+      continue;
+    }
     const i = steps.findIndex((s) => (r.level(s) ?? 0) >= 1);
     if (i >= 0) crossings.push({ resource: r.resource, stepIndex: i, level: r.level(steps[i]!) ?? 0, r });
   }
@@ -196,10 +204,11 @@ export function findBottleneck(steps: readonly CapacityStep[], knee: Knee): Bott
       stepIndex: first.stepIndex,
       advice: first.r.advice,
       crossings: list,
+      caveats,
     };
   }
   const at = knee.found ? steps[knee.brokeAt.stepIndex]! : steps[steps.length - 1];
-  if (!at) return { resource: 'none', evidence: 'no steps ran', stepIndex: null, advice: '', crossings: list };
+  if (!at) return { resource: 'none', evidence: 'no steps ran', stepIndex: null, advice: '', crossings: list, caveats };
   const fullest = [...RESOURCES].sort((a, b) => (b.level(at) ?? 0) - (a.level(at) ?? 0))[0]!;
   return {
     resource: knee.found ? `unattributed (closest: ${fullest.resource})` : 'none',
@@ -207,5 +216,6 @@ export function findBottleneck(steps: readonly CapacityStep[], knee: Knee): Bott
     stepIndex: null,
     advice: fullest.advice,
     crossings: list,
+    caveats,
   };
 }

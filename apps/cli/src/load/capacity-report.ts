@@ -47,6 +47,7 @@ export function capacityMarkdown(r: CapacityResult, command: string): string {
     `- **What to change or scale:** ${b.advice || 'nothing saturated in the range measured'}.`,
     `- **Memory (RSS of the target):** idle ${mb(r.rss.idleMb)} (target < ${r.rss.idleTargetMb} MB: ${met(r.rss.idleMet)}), at the knee ${mb(r.rss.kneeMb)} (target < ${r.rss.kneeTargetMb} MB: ${met(r.rss.kneeMet)}), highest in the run ${mb(r.rss.maxMb)}.`,
     ...(r.stoppedEarly ? [`- **Stopped early:** ${r.stoppedEarly}.`] : []),
+    ...b.caveats.map((c) => `- **Caveat:** ${c}.`),
     '',
     '## Steps',
     '',

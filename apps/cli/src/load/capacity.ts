@@ -3,7 +3,7 @@ import { findBottleneck, findKnee, type Bottleneck, type CapacityStep, type Knee
 import { mixPicker, type Mix } from './mix.ts';
 import { runClosedLoop, runOpenLoop, type Progress } from './open-loop.ts';
 import { customersFor, openOrderflowTarget, type OrderflowTarget } from './orderflow-target.ts';
-import { MAX_MULTIPLE, MIN_STEPS, type CapacityScenario } from './scenarios.ts';
+import { MIN_STEPS, type CapacityScenario } from './scenarios.ts';
 import { isSettled, machineTicks, scrape, stepSignals, type Snapshot } from './signals.ts';
 
 export interface CapacityOptions {
@@ -50,12 +50,12 @@ export interface CapacityResult {
 }
 
 /**
- * The offered rates: 1x..10x of the baseline, or evenly up to `maxRate`; never fewer than
- * MIN_STEPS, never more than MAX_MULTIPLE.
+ * The offered rates: 1x..`maxMultiple`x of the baseline (default 10), or evenly up to `maxRate`;
+ * never fewer than MIN_STEPS steps, never more than `maxMultiple`.
  */
-export function planRates(baseline: number, maxRate?: number): number[] {
-  const top = Math.min(MAX_MULTIPLE * baseline, maxRate ?? Infinity);
-  const n = Math.max(MIN_STEPS, Math.min(MAX_MULTIPLE, Math.floor(top / baseline + 1e-9)));
+export function planRates(baseline: number, maxRate?: number, maxMultiple = 10): number[] {
+  const top = Math.min(maxMultiple * baseline, maxRate ?? Infinity);
+  const n = Math.max(MIN_STEPS, Math.min(maxMultiple, Math.floor(top / baseline + 1e-9)));
   return Array.from({ length: n }, (_, i) => round((top * (i + 1)) / n));
 }
 
@@ -157,7 +157,7 @@ export async function runCapacity(opts: CapacityOptions): Promise<CapacityResult
       opts.log(`probe served ${probe.throughput.toFixed(0)} req/s; baseline ${baseline.rate} req/s`);
       await settle(opts.url, s.settleSeconds);
     }
-    const rates = planRates(baseline.rate, opts.maxRate);
+    const rates = planRates(baseline.rate, opts.maxRate, s.maxMultiple);
     const steps: CapacityStep[] = [];
     let stoppedEarly: string | null = null;
     for (const [i, rate] of rates.entries()) {

@@ -83,7 +83,10 @@ test('a stall shows in the latency of every request due during it (no coordinate
 
 test('answers other than 2xx and requests without an answer are counted apart, not in the latency', async () => {
   const srv = await server((n, res) => {
-    if (n % 4 === 1) return void (res.statusCode = 503) || res.end();
+    if (n % 4 === 1) {
+      res.statusCode = 503;
+      return void res.end();
+    }
     if (n % 4 === 2) return; // never answered: times out
     res.end('ok');
   });

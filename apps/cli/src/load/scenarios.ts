@@ -24,6 +24,8 @@ export interface CapacityScenario {
   readonly baselineShare: number;
   /** Longest wait between steps for the target's backlog (consumer lag, outbox) to clear. */
   readonly settleSeconds: number;
+  /** Steps from 1x up to this multiple of the baseline (at least MIN_STEPS). */
+  readonly maxMultiple: number;
 }
 
 /** What `orderflow capacity` runs by default: 10 s steps (about 3 minutes in all). */
@@ -34,12 +36,14 @@ export const defaultCapacity: CapacityScenario = {
   probeConcurrency: 32,
   baselineShare: 0.2,
   settleSeconds: 20,
+  maxMultiple: 10,
 };
 
-/** The test's short run: 1 s steps. */
-export const smokeCapacity: CapacityScenario = { ...defaultCapacity, name: 'smoke', stepSeconds: 1, probeSeconds: 1.5, settleSeconds: 3 };
+/**
+ * The test's short run: 1 s steps, 1x..6x of a baseline at 0.35 of the probe (so it still ends
+ * past the probed ceiling, in 6 steps instead of 10).
+ */
+export const smokeCapacity: CapacityScenario = { ...defaultCapacity, name: 'smoke', stepSeconds: 1, probeSeconds: 1.5, settleSeconds: 3, baselineShare: 0.35, maxMultiple: 6 };
 
 /** Fewest steps a capacity run makes. */
 export const MIN_STEPS = 5;
-/** Multiples of the baseline a capacity run steps through (1x..10x). */
-export const MAX_MULTIPLE = 10;
