@@ -8,7 +8,7 @@ const met = (ok: boolean | null): string => (ok === null ? 'not measured' : ok ?
 
 function stepRow(s: CapacityStep, i: number, kneeIndex: number | null): string {
   const g = s.signals;
-  return `| ${i + 1}${i === kneeIndex ? ' (knee)' : ''} | ${num(s.multiple, 1)}x | ${num(s.offeredRate, 1)} | ${num(s.throughput, 1)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} | ${ms(s.p999Ms)} | ${num(s.errorRate * 100, 2)} | ${num(g.processCpuCores ?? NaN, 2)} | ${num(g.machineCpuBusy === null ? NaN : g.machineCpuBusy * 100)} | ${ms(g.eventLoopDelayP99Ms ?? NaN)} | ${num(g.consumerLag)} | ${num(g.outboxAgeS, 2)} | ${g.breakersNotClosed.join(',') || '-'} | ${num(g.rssMb ?? NaN)} | ${s.settleS === null ? '>wait' : num(s.settleS, 1)} |`;
+  return `| ${i + 1}${i === kneeIndex ? ' (knee)' : ''} | ${num(s.multiple, 1)}x | ${num(s.offeredRate, 1)} | ${num(s.throughput, 1)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} | ${ms(s.p999Ms)} | ${num(s.errorRate * 100, 2)} | ${num(g.processCpuCores ?? NaN, 2)} | ${num(g.machineCpuBusy === null ? NaN : g.machineCpuBusy * 100)} | ${ms(g.eventLoopDelayP99Ms ?? NaN)} | ${num(g.consumerLag)} | ${num(g.outboxAgeS, 2)} | ${g.breakersNotClosed.join(',') || '-'} | ${num(g.rssMb ?? NaN)} | ${s.settleS === null ? '>wait' : num(s.settleS, 1)} | ${ms(s.generatorLagP99Ms)} |`;
 }
 
 /** What the step at `multiple` x the baseline (or the highest one run) looked like, in a sentence. */
@@ -51,8 +51,8 @@ export function capacityMarkdown(r: CapacityResult, command: string): string {
     '',
     '## Steps',
     '',
-    '| step | x | offered/s | served/s | p50 ms | p99 ms | p99.9 ms | errors % | cpu cores | machine cpu % | loop p99 ms | max lag | outbox age s | breakers | rss MB | settle s |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| step | x | offered/s | served/s | p50 ms | p99 ms | p99.9 ms | errors % | cpu cores | machine cpu % | loop p99 ms | max lag | outbox age s | breakers | rss MB | settle s | gen lag p99 ms |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...r.steps.map((s, i) => stepRow(s, i, kneeIndex)),
     '',
     '![latency and throughput against offered load](capacity.svg)',
@@ -60,7 +60,8 @@ export function capacityMarkdown(r: CapacityResult, command: string): string {
     '## How this was judged',
     '',
     '- A step is served well while it returns at least 90 % of the offered rate, errors stay at or below 1 %, and p99 stays within 5x the first step\'s p99 (at least 100 ms), and the backlog the step leaves in the pipeline (consumer lag, outbox) drains within half the step\'s length (at least 1 s). The knee is the last step served well.',
-    '- A resource counts as saturated at: process CPU ≥ 0.9 cores (one Node.js thread), event-loop delay p99 ≥ 100 ms, a consumer lag growing past one second of arrivals, an outbox row older than 1 s, any caller waiting for a database connection, a breaker not closed, a bulkhead queue, RSS ≥ 500 MB, or the whole machine ≥ 95 % busy. The first to cross, step by step, is named.',
+    '- A resource counts as saturated at: process CPU ≥ 0.9 cores (one Node.js thread), event-loop delay p99 ≥ 100 ms, a consumer lag growing past one second of arrivals, an outbox row older than 1 s, any caller waiting for a database connection (where the target reports `orderflow_db_pool_waiting`), a breaker not closed, a bulkhead queue, RSS ≥ 500 MB, or the whole machine ≥ 95 % busy. The first to cross, step by step, is named.',
+    '- gen lag = how late the load generator itself sent (it shares the machine): past a few ms, part of the latency is the generator\'s.',
     '- Signals come from the target\'s `/metrics` (scraped every second); machine CPU from /proc/stat of the machine running the load. Against several instances, `/metrics` is one instance\'s.',
     '',
   ].join('\n');
