@@ -52,6 +52,9 @@ test('orderflow capacity against a running orderflow writes the report: ≥5 ste
     assert.notEqual(report.bottleneck.resource, 'none');
     assert.ok(report.bottleneck.evidence.length > 20);
     assert.ok(report.rss.idleMb > 20 && report.rss.kneeMb > 20, JSON.stringify(report.rss));
+    // The design's memory targets for embedded mode (the chart libraries must not load into the server).
+    assert.ok(report.rss.idleMb < 200, `idle RSS ${report.rss.idleMb} MB`);
+    assert.ok(report.rss.kneeMb < 500, `RSS at the knee ${report.rss.kneeMb} MB`);
 
     const svg = readFileSync(join(out, 'capacity.svg'), 'utf8');
     assert.match(svg, /^<svg/);

@@ -8,8 +8,6 @@ import { reconcileCommand } from './reconcile.ts';
 import { serveService, SERVICE_NAMES } from './serve.ts';
 import { runSimulator } from './simulator.ts';
 import { startCluster } from './cluster.ts';
-import { loadCommand } from './load-command.ts';
-import { capacityCommand } from './capacity-command.ts';
 
 /**
  * Under `orderflow cluster` (ORDERFLOW_PARENT_PID set): when the launcher is gone, stop gracefully,
@@ -162,6 +160,8 @@ program
   .option('--timeout <d>', 'a request unanswered this long is an error (default 10s)')
   .option('--json', 'machine-readable output')
   .action(async (opts) => {
+    // Loaded on use: the load generator and the chart libraries stay out of the server's memory.
+    const { loadCommand } = await import('./load-command.ts');
     process.exitCode = await loadCommand(opts);
   });
 
@@ -179,6 +179,7 @@ program
   .option('--smoke', 'the short tier: 1 s steps, short probe and settle waits')
   .option('--json', 'print capacity.json instead of the report')
   .action(async (opts) => {
+    const { capacityCommand } = await import('./capacity-command.ts');
     process.exitCode = await capacityCommand(opts, process.argv.slice(3));
   });
 
