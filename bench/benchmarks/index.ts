@@ -2,6 +2,9 @@ import { floor } from './floor.ts';
 import { intake } from './intake.ts';
 import { steady } from './steady.ts';
 import { tracing } from './tracing.ts';
+import { coupled } from './coupled.ts';
+import { distributed } from './distributed.ts';
+import { memory } from './memory.ts';
 import type { Benchmark } from './types.ts';
 
 export type { Benchmark, BenchContext } from './types.ts';
@@ -10,4 +13,4 @@ export type { Benchmark, BenchContext } from './types.ts';
  * Every benchmark, in the order `npm run bench` (no name) runs them. Later ones may use
  * earlier results (steady offers a rate derived from intake's e2e median). Add new ones here.
  */
-export const benchmarks: readonly Benchmark[] = [intake, steady, tracing, floor];
+export const benchmarks: readonly Benchmark[] = [intake, steady, tracing, floor, coupled, distributed, memory];

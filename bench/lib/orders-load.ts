@@ -46,12 +46,16 @@ export interface OrdersMeasurement {
 
 /**
  * Starts a fresh orderflow (new data dir) and sets up the fixture; stops it again on failure.
- * With `profileDir`, the child runs under --cpu-prof and writes its profile there on exit.
+ * With `profileDir`, the child runs under --cpu-prof and writes its profile there on exit; `env`
+ * adds to its environment (e.g. a slow payment provider); `nodeArgs` are node flags (e.g. V8 heap sizes).
  */
-export async function openSession(opts: { profileDir?: string | undefined } = {}): Promise<Session> {
+export async function openSession(
+  opts: { profileDir?: string | undefined; env?: Readonly<Record<string, string>>; nodeArgs?: readonly string[] } = {},
+): Promise<Session> {
   const t0 = Date.now();
   const system = await startSystem({
-    nodeArgs: opts.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`],
+    nodeArgs: [...(opts.nodeArgs ?? []), ...(opts.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`])],
+    ...(opts.env ? { env: opts.env } : {}),
   });
   const t1 = Date.now();
   try {

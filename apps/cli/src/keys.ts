@@ -11,7 +11,7 @@ export interface KeysOptions {
 type Action = { kind: 'create'; customerId: string } | { kind: 'revoke'; keyId: string } | { kind: 'list'; customerId: string };
 
 /** The admin key: --admin-key, else ORDERFLOW_ADMIN_KEY, else `<data dir>/admin.key`. */
-function adminKeyFrom(opts: KeysOptions): string | undefined {
+export function adminKeyFrom(opts: { adminKey?: string | undefined }): string | undefined {
   if (opts.adminKey) return opts.adminKey;
   const config = loadConfig();
   if (config.adminKey) return config.adminKey;

@@ -147,4 +147,40 @@ program
     process.exitCode = await reconcileCommand(opts);
   });
 
+program
+  .command('load')
+  .description('open-model load on a running orderflow: arrivals on a schedule, HDR latency from the intended send time, errors by status')
+  .requiredOption('--target <url>', 'orderflow base URL, e.g. http://127.0.0.1:8080')
+  .requiredOption('--rate <r>', 'arrivals per second')
+  .requiredOption('--duration <d>', 'how long: 30, 30s, 2m')
+  .option('--mix <mix>', 'share of each request in percent (default place=70,get=25,list=5)')
+  .addOption(new Option('--admin-key <key>', 'admin key, to create the run\'s customers and product (default $ORDERFLOW_ADMIN_KEY or <data dir>/admin.key)'))
+  .option('--connections <n>', 'keep-alive connections at most (default 128)')
+  .option('--customers <n>', 'customers to spread the load over (default: rate / 40, under the per-key rate limit)')
+  .option('--timeout <d>', 'a request unanswered this long is an error (default 10s)')
+  .option('--json', 'machine-readable output')
+  .action(async (opts) => {
+    // Loaded on use: the load generator and the chart libraries stay out of the server's memory.
+    const { loadCommand } = await import('./load-command.ts');
+    process.exitCode = await loadCommand(opts);
+  });
+
+program
+  .command('capacity')
+  .description('step the offered load from 1x to 10x of a baseline: knee, first resource to saturate, RSS; writes capacity.{json,svg,png,md}')
+  .requiredOption('--target <url>', 'orderflow base URL, e.g. http://127.0.0.1:8080')
+  .requiredOption('--out <dir>', 'directory for capacity.json, capacity.svg, capacity.png, capacity.md')
+  .addOption(new Option('--admin-key <key>', 'admin key (default $ORDERFLOW_ADMIN_KEY or <data dir>/admin.key)'))
+  .option('--max-rate <n>', 'highest rate to offer (default 10x the baseline)')
+  .option('--step-seconds <s>', 'seconds per step (default 10)')
+  .option('--baseline <r>', "today's rate in req/s (default: one fifth of a short flat-out probe)")
+  .option('--mix <mix>', 'share of each request in percent (default place=70,get=25,list=5)')
+  .option('--connections <n>', 'keep-alive connections at most (default 128)')
+  .option('--smoke', 'the short tier: 1 s steps, short probe and settle waits')
+  .option('--json', 'print capacity.json instead of the report')
+  .action(async (opts) => {
+    const { capacityCommand } = await import('./capacity-command.ts');
+    process.exitCode = await capacityCommand(opts, process.argv.slice(3));
+  });
+
 await program.parseAsync(process.argv);

@@ -51,7 +51,11 @@ export function observeHttp(app: FastifyInstance, metrics: Metrics | undefined):
     if (owner) route.config = { ...(route.config ?? {}), service: owner } as typeof route.config;
   });
 
-  app.addHook('onRequest', (req, _reply, done) => {
+  app.addHook('onRequest', (req, reply, done) => {
+    if (metrics) {
+      metrics.requestInFlight(1);
+      reply.raw.once('close', () => metrics.requestInFlight(-1));
+    }
     const route = req.routeOptions.url;
     if (route === undefined || UNTRACED.has(route)) return done();
     const parent = contextFromHeaders(req.headers as Record<string, unknown>, ROOT_CONTEXT);

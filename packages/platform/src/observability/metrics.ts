@@ -44,6 +44,8 @@ export interface Metrics {
   readonly registry: Registry;
   readonly recent: RecentRequests;
   observeRequest(route: string, method: string, status: number, seconds: number): void;
+  /** A request entered the HTTP edge (+1) or its response closed (-1): `orderflow_http_requests_in_flight`. */
+  requestInFlight(delta: 1 | -1): void;
   /** Counts orders reaching a status from the events the relay published. */
   observePublished(events: readonly EventEnvelope[]): void;
   redelivery(consumer: string): void;
@@ -75,6 +77,7 @@ export function createMetrics(): Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  const inFlight = new Gauge({ name: 'orderflow_http_requests_in_flight', help: 'Requests the HTTP edge has received and not yet answered (queueing shows here).', registers: [registry] });
   const orders = new Counter({ name: 'orderflow_orders_total', help: 'Orders that reached a status.', labelNames: ['status'] as const, registers: [registry] });
   for (const s of Object.values(STATUS_OF_EVENT)) orders.inc({ status: s }, 0);
 
@@ -157,6 +160,7 @@ export function createMetrics(): Metrics {
       http.observe({ route, method, status: String(status) }, seconds);
       recent.record(seconds * 1000);
     },
+    requestInFlight: (delta) => inFlight.inc(delta),
     observePublished(events) {
       for (const e of events) {
         const status = STATUS_OF_EVENT[e.type];
