@@ -10,7 +10,7 @@ const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, o
 
 /** Dependencies and caches whose series exist (at 0) before anything reports on them. */
 export const KNOWN_DEPENDENCIES = ['payment_provider', 'smtp'] as const;
-export const KNOWN_CACHES = ['orders'] as const;
+export const KNOWN_CACHES = ['orders', 'products'] as const;
 
 /** Order status reached, as the events the orders service publishes tell it. */
 const STATUS_OF_EVENT: Record<string, string> = {
