@@ -21,8 +21,9 @@ export interface RecentWritesOptions {
   onError?: (error: unknown) => void;
 }
 
-/** Marks kept in this process, and in Redis too when given, so any instance sees them. */
+/** Marks kept in this process, and in Redis too when given, so any instance sees them. A window of 0 turns them off. */
 export function createRecentWrites(opts: RecentWritesOptions): RecentWrites {
+  if (opts.windowMs === 0) return { mark: async () => undefined, has: async () => false };
   const local = new LRUCache<string, true>({ max: 100_000, ttl: opts.windowMs });
   const { redis } = opts;
   const prefix = `${opts.prefix ?? ''}rw:`;
