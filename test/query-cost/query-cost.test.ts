@@ -8,32 +8,24 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { createFileSinkMailer, createStripeCompatibleProvider, loadConfig, serviceDatabaseUrl, startRuntime, type Runtime } from '@orderflow/platform';
-import { startPaymentSimulator, type PaymentSimulator } from '@orderflow/provider-simulator';
-import { createOrdersService } from '@orderflow/orders';
-import { createInventoryService } from '@orderflow/inventory';
-import { createPaymentsService } from '@orderflow/payments';
-import { createNotificationsService } from '@orderflow/notifications';
-import { NATS_URL, PG_ADMIN_URL, deleteNatsPrefix, dropPgPrefix, runId, until } from '../support/distributed.ts';
+import { serviceDatabaseUrl, type Runtime } from '@orderflow/platform';
+import { PG_ADMIN_URL, until } from '../support/distributed.ts';
+import { startInProcessSystem, type InProcessSystem } from '../support/in-process-system.ts';
 import { apiClient, placeWhenOrderable, waitForStatus } from '../e2e/support/client.ts';
 import { loadRealisticData } from './load-data.ts';
 
 const ORDERS = Number(process.env.ORDERFLOW_QUERY_COST_ORDERS ?? 1_000_000);
 /** Tables with more rows than this must never be scanned sequentially. */
 const LARGE = 10_000;
-const ns = `of_q${runId().slice(1)}`;
 const SERVICES = ['orders', 'inventory', 'payments', 'notifications'];
 
 interface Recorded { database: string; sql: string; values: unknown[] }
 const recorded = new Map<string, Recorded>();
 const originalQuery = pg.Client.prototype.query;
 
-/** Records every statement sent by any pg client of this process (it still runs unchanged). */
-function recordQueries(): void {
+/** Records every statement the system's pg clients send to databases named `<ns>_…` (they still run unchanged). */
+function recordQueries(ns: string): void {
   (pg.Client.prototype as { query: unknown }).query = function (this: pg.Client & { database?: string }, ...args: unknown[]) {
     const [q, values] = args as [string | { text?: string; values?: unknown[] }, unknown];
     const text = typeof q === 'string' ? q : q?.text;
@@ -45,44 +37,19 @@ function recordQueries(): void {
   };
 }
 
-let runtime: Runtime | undefined;
-let simulator: PaymentSimulator | undefined;
-const dataDir = mkdtempSync(join(tmpdir(), 'orderflow-query-cost-'));
+let sys: InProcessSystem;
+let ns = '';
 
 before(async () => {
-  recordQueries();
-  simulator = await startPaymentSimulator({ port: 0, dataFile: join(dataDir, 'sim.db') });
-  const config = loadConfig({
-    ORDERFLOW_MODE: 'distributed',
-    ORDERFLOW_PORT: '0',
-    ORDERFLOW_DATA_DIR: dataDir,
-    ORDERFLOW_ADMIN_KEY: 'query-cost-admin',
-    ORDERFLOW_POSTGRES_URL: PG_ADMIN_URL,
-    ORDERFLOW_POSTGRES_DB_PREFIX: `${ns}_`,
-    ORDERFLOW_NATS_URL: NATS_URL,
-    ORDERFLOW_NATS_PREFIX: ns,
-    ORDERFLOW_REDIS_PREFIX: `${ns}:`,
-    ORDERFLOW_RATE_LIMIT_PER_KEY: '0',
-    ORDERFLOW_TRACING: 'off',
-    ORDERFLOW_LOG_LEVEL: 'warn',
-    ORDERFLOW_PAYMENT_SWEEP_MS: '100',
-    ORDERFLOW_PAYMENT_URL: simulator.url,
-  });
-  const provider = createStripeCompatibleProvider({ baseUrl: simulator.url, secretKey: config.payment.secretKey, timeoutMs: 5_000 });
-  runtime = await startRuntime({
-    config,
-    services: [createOrdersService(), createInventoryService(), createPaymentsService({ provider }), createNotificationsService({ mailer: createFileSinkMailer({ dir: join(dataDir, 'mail') }) })],
-    onStopped: () => provider.close(),
-  });
+  // The namespace is known only once the system starts; record everything of the form of_p…_ until then.
+  recordQueries('of_p');
+  sys = await startInProcessSystem({ ORDERFLOW_PAYMENT_SWEEP_MS: '100' });
+  ns = sys.ns;
 });
 
 after(async () => {
   (pg.Client.prototype as { query: unknown }).query = originalQuery;
-  await runtime?.stop();
-  await simulator?.close();
-  await dropPgPrefix(`${ns}_`);
-  await deleteNatsPrefix(ns);
-  rmSync(dataDir, { recursive: true, force: true });
+  await sys?.cleanup();
 });
 
 /** Every route and every saga path, so each statement the services send is recorded. */
@@ -132,10 +99,10 @@ interface PlanNode { 'Node Type': string; 'Relation Name'?: string; Plans?: Plan
 const scans = (n: PlanNode): PlanNode[] => [...(n['Node Type'] === 'Seq Scan' ? [n] : []), ...(n.Plans ?? []).flatMap(scans)];
 
 test(`no statement the services send scans a large table sequentially (${ORDERS.toLocaleString('en')} orders)`, { timeout: 15 * 60_000 }, async () => {
-  await exercise(runtime!);
-  await runtime!.stop();
-  runtime = undefined;
+  await exercise(sys.runtime);
+  await sys.stop();
   (pg.Client.prototype as { query: unknown }).query = originalQuery;
+  for (const [k, r] of recorded) if (!r.database.startsWith(`${ns}_`)) recorded.delete(k); // another run's, if any
   const urlOf = (service: string) => serviceDatabaseUrl(PG_ADMIN_URL, { database: `${ns}_${service}`, role: 'postgres' });
   const t0 = Date.now();
   await loadRealisticData(urlOf, ORDERS);
