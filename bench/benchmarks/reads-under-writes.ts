@@ -3,6 +3,7 @@ import { openReadSession } from '../lib/read-session.ts';
 import { median, ratio } from '../lib/stats.ts';
 import { fmt, ms, table } from '../lib/table.ts';
 import { orderBody, type Scenario } from '../scenarios.ts';
+import { onOffRuns, type OnOffRun } from '../lib/on-off-runs.ts';
 import type { Benchmark, BenchContext } from './types.ts';
 
 /** Connections that read while the scenario's connections (32 by default) place orders. */
@@ -11,7 +12,7 @@ const READ_CONNECTIONS = 4;
 export const READ_P99_TARGET_MS = 25;
 
 interface Side { readonly reads: LoadResult; readonly writes: LoadResult; readonly hitRatio: number }
-export interface ReadsUnderWritesRun { readonly run: number; readonly on: Side; readonly off: Side }
+export type ReadsUnderWritesRun = OnOffRun<Side>;
 export interface ReadsUnderWritesResult {
   readonly scenario: Scenario;
   readonly runs: readonly ReadsUnderWritesRun[];
@@ -44,15 +45,7 @@ export const readsUnderWrites: Benchmark<ReadsUnderWritesResult> = {
   description: `GET /v1/orders/{id} p50/p99 from ${READ_CONNECTIONS} readers while 32 connections place orders, cache on vs off`,
 
   async run(ctx) {
-    const runs: ReadsUnderWritesRun[] = [];
-    for (let i = 1; i <= ctx.scenario.runs; i++) {
-      ctx.log(`reads-under-writes run ${i}/${ctx.scenario.runs}`);
-      const first = i % 2 === 1 ? 'on' : 'off';
-      const a = await side(ctx, first);
-      const b = await side(ctx, first === 'on' ? 'off' : 'on');
-      const [on, off] = first === 'on' ? [a, b] : [b, a];
-      runs.push({ run: i, on, off });
-    }
+    const runs = await onOffRuns(ctx, 'reads-under-writes', (cache) => side(ctx, cache));
     const m = (f: (r: ReadsUnderWritesRun) => number) => median(runs.map(f));
     const p99On = m((r) => r.on.reads.latencyMs.p99);
     return {

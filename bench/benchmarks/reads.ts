@@ -4,6 +4,7 @@ import { openReadSession, type ReadSession } from '../lib/read-session.ts';
 import { median, ratio } from '../lib/stats.ts';
 import { fmt, ms, ratioText, table } from '../lib/table.ts';
 import type { Scenario } from '../scenarios.ts';
+import { onOffRuns, type OnOffRun } from '../lib/on-off-runs.ts';
 import type { Benchmark, BenchContext } from './types.ts';
 
 /** Orders read in the "spread" pattern (each read in turn). */
@@ -19,7 +20,7 @@ interface Pattern {
   readonly cpuUsPerReq: number;
 }
 interface Side { readonly hot: Pattern; readonly spread: Pattern }
-export interface ReadsRun { readonly run: number; readonly on: Side; readonly off: Side }
+export type ReadsRun = OnOffRun<Side>;
 export interface ReadsResult {
   readonly scenario: Scenario;
   readonly runs: readonly ReadsRun[];
@@ -68,15 +69,7 @@ export const reads: Benchmark<ReadsResult> = {
   description: 'GET /v1/orders/{id} throughput with the cache on vs off (one hot order; many orders in turn), hit ratio',
 
   async run(ctx) {
-    const runs: ReadsRun[] = [];
-    for (let i = 1; i <= ctx.scenario.runs; i++) {
-      ctx.log(`reads run ${i}/${ctx.scenario.runs}`);
-      const first = i % 2 === 1 ? 'on' : 'off';
-      const a = await side(ctx, first);
-      const b = await side(ctx, first === 'on' ? 'off' : 'on');
-      const [on, off] = first === 'on' ? [a, b] : [b, a];
-      runs.push({ run: i, on, off });
-    }
+    const runs = await onOffRuns(ctx, 'reads', (cache) => side(ctx, cache));
     const m = (f: (r: ReadsRun) => number) => median(runs.map(f));
     const hotGain = m((r) => ratio(r.on.hot.load.okPerS, r.off.hot.load.okPerS));
     const spreadGain = m((r) => ratio(r.on.spread.load.okPerS, r.off.spread.load.okPerS));

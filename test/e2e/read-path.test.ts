@@ -10,22 +10,27 @@ async function cacheCounts(api: ApiClient, cache: string): Promise<{ hits: numbe
   return { hits: read('orderflow_cache_hits_total'), misses: read('orderflow_cache_misses_total') };
 }
 
-describe('the read path: read-your-writes, the read model and the cache, through the real process', () => {
-  let sys: SystemProcess;
-  let api: ApiClient;
-  let cleanup: () => Promise<void>;
-
+/** Registers before/after hooks that run one orderflow process (rate limit off) for the suite. */
+function systemFor(env: Record<string, string>): { system: () => SystemProcess; api: ApiClient } {
+  let sys: SystemProcess | undefined;
+  let cleanup: (() => Promise<void>) | undefined;
+  const api = new Proxy({} as ApiClient, { get: (_t, k) => apiClient(sys!.url)[k as keyof ApiClient] });
   before(async () => {
     const d = tempDataDir();
     cleanup = d.cleanup;
-    sys = await startSystem({ dataDir: d.dir, env: { ORDERFLOW_RATE_LIMIT_PER_KEY: '0' } });
-    api = apiClient(sys.url);
+    sys = await startSystem({ dataDir: d.dir, env: { ORDERFLOW_RATE_LIMIT_PER_KEY: '0', ...env } });
   });
-
   after(async () => {
-    await sys.stop();
-    await cleanup();
+    await sys?.stop();
+    await cleanup?.();
   });
+  return { system: () => sys!, api };
+}
+
+describe('the read path: read-your-writes, the read model and the cache, through the real process', () => {
+  const { system, api } = systemFor({});
+  let sys: SystemProcess;
+  before(() => void (sys = system()));
 
   test('the owner sees an order at once after placing it, and cancelled at once after cancelling it', async () => {
     const ann = await api.createCustomer(sys.adminKey);
@@ -47,21 +52,9 @@ describe('the read path: read-your-writes, the read model and the cache, through
 });
 
 describe('cache invalidation on every change (read-your-writes window 0, so reads go through the cache)', () => {
+  const { system, api } = systemFor({ ORDERFLOW_READ_YOUR_WRITES_MS: '0' });
   let sys: SystemProcess;
-  let api: ApiClient;
-  let cleanup: () => Promise<void>;
-
-  before(async () => {
-    const d = tempDataDir();
-    cleanup = d.cleanup;
-    sys = await startSystem({ dataDir: d.dir, env: { ORDERFLOW_RATE_LIMIT_PER_KEY: '0', ORDERFLOW_READ_YOUR_WRITES_MS: '0' } });
-    api = apiClient(sys.url);
-  });
-
-  after(async () => {
-    await sys.stop();
-    await cleanup();
-  });
+  before(() => void (sys = system()));
 
   test('an order read while pending shows every later status the saga and the customer give it', async () => {
     const bo = await api.createCustomer(sys.adminKey);
