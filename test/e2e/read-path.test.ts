@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSystem, tempDataDir, type SystemProcess } from './support/system.ts';
+import { MODE, startSystem, tempDataDir, type SystemProcess } from './support/system.ts';
 import { apiClient, placeWhenOrderable, waitForStatus, type ApiClient } from './support/client.ts';
 
 /** `orderflow_cache_hits_total{cache="…"}` and misses, from /metrics (one process in embedded mode). */
@@ -77,7 +77,8 @@ describe('cache invalidation on every change (read-your-writes window 0, so read
     const before = await cacheCounts(api, 'orders');
     for (let i = 0; i < 50; i++) assert.equal((await api.getOrder(bo.apiKey, placed.body.id)).body.status, 'cancelled');
     const after = await cacheCounts(api, 'orders');
-    assert.ok(after.hits - before.hits >= 45, `repeated reads hit the cache: ${JSON.stringify({ before, after })}`);
+    // One process answers /metrics in embedded mode; behind the cluster's proxy each instance counts its own.
+    if (MODE === 'embedded') assert.ok(after.hits - before.hits >= 45, `repeated reads hit the cache: ${JSON.stringify({ before, after })}`);
     assert.equal((await api.getOrder((await api.createCustomer(sys.adminKey)).apiKey, placed.body.id)).status, 404, "a cached order is still another customer's 404");
   });
 
@@ -95,6 +96,6 @@ describe('cache invalidation on every change (read-your-writes window 0, so read
     while ((await api.getProduct('inv-mug')).body.stock !== 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal((await api.getProduct('inv-mug')).body.stock, 5, 'the release invalidated it');
     const counts = await cacheCounts(api, 'products');
-    assert.ok(counts.hits > 0 && counts.misses > 0, JSON.stringify(counts));
+    if (MODE === 'embedded') assert.ok(counts.hits > 0 && counts.misses > 0, JSON.stringify(counts));
   });
 });
