@@ -93,8 +93,10 @@ export const listAtScale: Benchmark<ListResult> = {
           const res = await fetch(new URL(shape.path, system.url), { headers });
           const probe = (await res.json()) as { items?: unknown[] };
           if (res.status !== 200 || !probe.items) throw new Error(`${shape.name}: ${res.status} ${JSON.stringify(probe)}`);
+          const measure = (durationS: number) => runLoad({ url: system.url, path: shape.path, method: 'GET', connections: LIST_CONNECTIONS, durationS, headers, okStatus: 200 });
+          if (s.warmupS > 0) await measure(s.warmupS);
           ctx.log(`  ${shape.name}: ${s.durationS} s`);
-          const load = await runLoad({ url: system.url, path: shape.path, method: 'GET', connections: LIST_CONNECTIONS, durationS: s.durationS, headers, okStatus: 200 });
+          const load = await measure(s.durationS);
           out.push({ shape, load, items: probe.items.length });
         }
         return { scenario: s, orders: LIST_ORDERS, loadS, shapes: out };
