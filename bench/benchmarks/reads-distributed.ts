@@ -22,7 +22,7 @@ export interface ReadsDistributedResult {
 async function side(ctx: BenchContext, cache: 'on' | 'off'): Promise<Side> {
   const s = ctx.scenario;
   const data = tempDataDir('cluster');
-  const sys = await startSystem({ mode: 'cluster', dataDir: data.dir, env: { ORDERFLOW_CACHE: cache, ORDERFLOW_CLUSTER_INSTANCES: '1', ORDERFLOW_RATE_LIMIT_PER_KEY: '0', ORDERFLOW_READ_YOUR_WRITES_MS: '500', ORDERFLOW_LOG_LEVEL: 'warn' } });
+  const sys = await startSystem({ mode: 'cluster', dataDir: data.dir, env: { ORDERFLOW_CACHE: cache, ORDERFLOW_CLUSTER_INSTANCES: '1', ORDERFLOW_RATE_LIMIT_PER_KEY: '0', ORDERFLOW_READ_YOUR_WRITES_MS: '500' } });
   try {
     const api = apiClient(sys.url);
     const customer = await api.createCustomer(sys.adminKey);
