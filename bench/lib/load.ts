@@ -15,6 +15,8 @@ export interface LoadOptions {
   readonly uniqueHeader?: string;
   /** Open-ish model: cap the overall request rate (req/s) instead of going flat out. */
   readonly overallRate?: number;
+  /** Request these paths in turn instead of `path` (e.g. many order ids). */
+  readonly paths?: readonly string[];
   /** The status that counts as success for `okPerS`. Default 202. */
   readonly okStatus?: number;
 }
@@ -55,6 +57,17 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     requests.push({
       setupRequest: (req) => {
         req.headers = { ...req.headers, [header]: prefix + (++counter).toString(36) };
+        return req;
+      },
+    });
+  }
+
+  if (opts.paths !== undefined && opts.paths.length > 0) {
+    const paths = opts.paths;
+    let next = 0;
+    requests.push({
+      setupRequest: (req) => {
+        req.path = paths[next++ % paths.length]!;
         return req;
       },
     });

@@ -28,9 +28,10 @@ const requestTimeoutMs = 10_000;
  * the bench admin key and the per-key rate limit off; resolves once it logs "orderflow started".
  * Throws with the child's output tail if it does not start within 60 s.
  */
-export async function startSystem(opts: { env?: Readonly<Record<string, string>>; nodeArgs?: readonly string[] } = {}): Promise<System> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'orderflow-bench-'));
-  const removeDir = registerTempDir(dataDir);
+export async function startSystem(opts: { env?: Readonly<Record<string, string>>; nodeArgs?: readonly string[]; dataDir?: string } = {}): Promise<System> {
+  // A given data dir belongs to the caller (kept at stop); otherwise a fresh one, removed at stop.
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'orderflow-bench-')));
+  const removeDir = opts.dataDir === undefined ? registerTempDir(dataDir) : async () => undefined;
   try {
     const { child, value: url } = await startNode({
       label: 'orderflow',

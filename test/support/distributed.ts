@@ -14,9 +14,9 @@ export function runId(): string {
 }
 
 /** Drops every database and role whose name starts with `prefix` (this run's only). */
-export async function dropPgPrefix(prefix: string): Promise<void> {
+export async function dropPgPrefix(prefix: string, adminUrl = PG_ADMIN_URL): Promise<void> {
   if (!/^[a-z0-9_]{4,}$/.test(prefix)) throw new Error(`refusing to drop by prefix "${prefix}"`);
-  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  const c = new pg.Client({ connectionString: adminUrl });
   await c.connect();
   try {
     const like = `${prefix.replaceAll('_', '\\_')}%`;

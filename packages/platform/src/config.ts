@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { readResilienceConfig } from './resilience/resilience-config.ts';
 import type { DependencyName, DependencyPolicyOptions } from './resilience/dependency-policy-options.ts';
 import { loadDistributedConfig, type DistributedConfig } from './distributed-config.ts';
+import { loadReadPathConfig, type ReadPathConfig } from './read-path-config.ts';
 
 /** Typed configuration, read once from the environment. Every variable is documented in README. */
 export interface Config {
@@ -50,6 +51,8 @@ export interface Config {
   paymentDeadline: { deadlineMs: number; sweepMs: number };
   /** Distributed mode (PostgreSQL, NATS JetStream, Redis): see `distributed-config.ts`. */
   distributed: DistributedConfig;
+  /** Cache, read-your-writes window and replica lag bound: see `read-path-config.ts` and docs/read-path.md. */
+  readPath: ReadPathConfig;
 }
 
 export class ConfigError extends Error {
@@ -173,5 +176,6 @@ export function loadConfig(env: Env = process.env): Config {
       sweepMs: int(env, 'ORDERFLOW_PAYMENT_SWEEP_MS', 5_000, 1),
     },
     distributed: loadDistributedConfig(env, { int, str }),
+    readPath: loadReadPathConfig(env, { int, str }),
   };
 }

@@ -76,3 +76,16 @@ export {
   resilientPgPool,
   isPostgresOutage,
 } from './resilience/index.ts';
+export type { Cache, CacheTier, CacheOptions } from './cache/cache.ts';
+export { createCache, createUncached } from './cache/cache.ts';
+export { createMemoryTier } from './cache/memory-tier.ts';
+export type { RedisTierOptions } from './cache/redis-tier.ts';
+export { createRedisTier } from './cache/redis-tier.ts';
+export type { RecentWrites, RecentWritesOptions } from './cache/recent-writes.ts';
+export { createRecentWrites } from './cache/recent-writes.ts';
+export type { ReadPath } from './cache/read-path.ts';
+export { openReadPath } from './cache/read-path.ts';
+export type { ReadPathConfig } from './read-path-config.ts';
+export type { ReplicaRouter, ReplicaStats } from './db/replica-router.ts';
+export { createReplicaRouter } from './db/replica-router.ts';
+export { readStale } from './db/read-stale.ts';

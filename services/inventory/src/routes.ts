@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { appendToOutbox, requireAdmin, type Database } from '@orderflow/platform';
+import { appendToOutbox, requireAdmin, type Cache, type Database } from '@orderflow/platform';
 import type { InventoryDb } from './schema.ts';
 import { inventoryErrors } from './errors.ts';
 
@@ -31,8 +31,15 @@ function toProduct(r: ProductRow): Static<typeof Product> {
   return { sku: r.sku, name: r.name, priceCents: r.price_cents, currency: r.currency, stock: r.stock, updatedAt: r.updated_at };
 }
 
-/** `PUT /v1/products/{sku}` (admin) creates or replaces a product; `GET` is public catalogue data. */
-export function registerInventoryRoutes(app: FastifyInstance, deps: { db: Database<InventoryDb>; adminKey: string }): void {
+/** The cache key of one product. */
+export const productKey = (sku: string) => `product:${sku}`;
+
+/**
+ * `PUT /v1/products/{sku}` (admin) creates or replaces a product; `GET` is public catalogue data,
+ * served from the cache (filled from the primary; dropped after every commit that changes the
+ * product: this PUT, a reservation, a release).
+ */
+export function registerInventoryRoutes(app: FastifyInstance, deps: { db: Database<InventoryDb>; adminKey: string; cache: Cache }): void {
   const params = Type.Object({ sku: SkuSchema });
   app.put(
     '/v1/products/:sku',
@@ -55,13 +62,17 @@ export function registerInventoryRoutes(app: FastifyInstance, deps: { db: Databa
         await appendToOutbox(trx, [{ type: 'ProductUpserted', key: sku, data: { sku, name: row.name, priceCents: row.price_cents, currency: row.currency } }]);
         return before === undefined;
       });
+      await deps.cache.invalidate(productKey(sku));
       return reply.status(created ? 201 : 200).send(toProduct(row));
     },
   );
   app.get('/v1/products/:sku', { schema: { tags: ['products'], params, response: { 200: Product } } }, async (req) => {
     const { sku } = req.params as Static<typeof params>;
-    const r = await deps.db.db.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirst();
-    if (!r) throw inventoryErrors.create('PRODUCT_NOT_FOUND', `No product ${sku}`);
-    return toProduct(r);
+    const p = await deps.cache.getOrLoad(productKey(sku), async () => {
+      const r = await deps.db.db.selectFrom('products').selectAll().where('sku', '=', sku).executeTakeFirst();
+      return r ? toProduct(r) : undefined;
+    });
+    if (!p) throw inventoryErrors.create('PRODUCT_NOT_FOUND', `No product ${sku}`);
+    return p;
   });
 }

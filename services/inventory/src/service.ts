@@ -11,9 +11,10 @@ export function createInventoryService(): ServiceModule {
     migrations: inventoryMigrations,
     async setup(ctx) {
       const db = ctx.db as Database<InventoryDb>;
-      registerInventoryRoutes(ctx.http, { db, adminKey: ctx.adminKey });
-      const placed = onOrderPlaced(db);
-      const cancelled = onOrderCancelled(db);
+      const cache = ctx.readPath.cache('products');
+      registerInventoryRoutes(ctx.http, { db, adminKey: ctx.adminKey, cache });
+      const placed = onOrderPlaced(db, cache);
+      const cancelled = onOrderCancelled(db, cache);
       ctx.subscribe({
         subjects: [subjectFor('OrderPlaced'), subjectFor('OrderCancelled')],
         handler: (m) => (m.type === 'OrderPlaced' ? placed(m) : cancelled(m)),

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
-import { requireAdmin, uuidv7, type Database } from '@orderflow/platform';
+import { readStale, requireAdmin, uuidv7, type Cache, type Database, type RecentWrites } from '@orderflow/platform';
 import type { OrdersDb } from './schema.ts';
 import { generateApiKey } from './api-keys.ts';
 import { createAuthenticate, ownerFilter } from './authenticate.ts';
 import { checkIdempotencyKey, createIntake } from './intake.ts';
-import { toView } from './repository.ts';
+import { findOrder, findView, listOrders, orderKey } from './read-model.ts';
 import { applyToOrder } from './apply.ts';
 import { orderErrors } from './errors.ts';
 import {
@@ -23,11 +23,29 @@ export interface OrdersRouteDeps {
   db: Database<OrdersDb>;
   adminKey: string;
   pepper: string;
+  /** Single-order views, invalidated by the read model's projection. */
+  cache: Cache;
+  recentWrites: RecentWrites;
 }
+
+const customerKey = (id: string) => `customer:${id}`;
 
 export function registerOrdersRoutes(app: FastifyInstance, deps: OrdersRouteDeps): void {
   const { db } = deps;
   const placeOrder = createIntake(db);
+  const { cache, recentWrites } = deps;
+  /** Read-your-writes: the writer's next reads of this order and of their list go to the primary. */
+  const markWritten = (orderId: string, customerId: string) => Promise.all([recentWrites.mark(orderKey(orderId)), recentWrites.mark(customerKey(customerId))]);
+
+  /**
+   * An order's view: from the write model on the primary right after its owner changed it; else
+   * the cache, filled from the read model on the primary (so an entry is never older than its
+   * invalidation); an order the projection has not reached yet comes from the write model.
+   */
+  async function readOrder(id: string) {
+    if (await recentWrites.has(orderKey(id))) return findOrder(db.db, id);
+    return (await cache.getOrLoad(orderKey(id), () => findView(db.db, id))) ?? findOrder(db.db, id);
+  }
 
   const authenticate = createAuthenticate({ db: db.db, adminKey: deps.adminKey, pepper: deps.pepper });
 
@@ -61,6 +79,7 @@ export function registerOrdersRoutes(app: FastifyInstance, deps: OrdersRouteDeps
       const key = checkIdempotencyKey(req.headers['idempotency-key']);
       const r = await placeOrder(p.customerId, key, req.body as Static<typeof PlaceOrderBody>);
       const id = (r.body as { id: string }).id;
+      await markWritten(id, p.customerId);
       if (r.replayed) reply.header('idempotent-replayed', 'true');
       req.log.info({ order_id: id, customer_id: p.customerId, replayed: r.replayed }, 'order accepted');
       return reply.status(r.statusCode as 202).header('location', `/v1/orders/${id}`).send(r.body);
@@ -72,13 +91,11 @@ export function registerOrdersRoutes(app: FastifyInstance, deps: OrdersRouteDeps
     { preHandler: authenticate, schema: { tags: ['orders'], params: OrderIdParams, response: { 200: OrderView } } },
     async (req) => {
       const { id } = req.params as Static<typeof OrderIdParams>;
-      let q = db.db.selectFrom('orders').selectAll().where('id', '=', id);
       const owner = ownerFilter(req.principal!);
-      if (owner) q = q.where('customer_id', '=', owner);
-      const row = await q.executeTakeFirst();
+      const view = await readOrder(id);
       // Another customer's order is "not found": a 403 would confirm it exists.
-      if (!row) throw orderErrors.create('ORDER_NOT_FOUND', `No order ${id}`);
-      return toView(row);
+      if (!view || (owner && view.customerId !== owner)) throw orderErrors.create('ORDER_NOT_FOUND', `No order ${id}`);
+      return view;
     },
   );
 
@@ -88,14 +105,16 @@ export function registerOrdersRoutes(app: FastifyInstance, deps: OrdersRouteDeps
     async (req) => {
       const query = req.query as Static<typeof ListQuery>;
       const limit = query.limit ?? 20;
-      let q = db.db.selectFrom('orders').selectAll().orderBy('id', 'desc').limit(limit + 1);
       const owner = ownerFilter(req.principal!);
-      if (owner) q = q.where('customer_id', '=', owner);
-      if (query.status) q = q.where('status', '=', query.status);
-      if (query.cursor) q = q.where('id', '<', query.cursor);
-      const rows = await q.execute();
+      const filter = { customerId: owner, status: query.status, cursor: query.cursor, limit: limit + 1 };
+      // Right after the customer's own write: the write model on the primary. Otherwise the read
+      // model, on the replica when one is configured and close enough behind.
+      const rows =
+        owner !== undefined && (await recentWrites.has(customerKey(owner)))
+          ? await listOrders(db.db, 'orders', filter)
+          : await readStale(db, (k) => listOrders(k, 'order_views', filter));
       const page = rows.slice(0, limit);
-      return { items: page.map(toView), nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
+      return { items: page, nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
     },
   );
 
@@ -114,6 +133,7 @@ export function registerOrdersRoutes(app: FastifyInstance, deps: OrdersRouteDeps
         if (result.error.code === 'ORDER_ILLEGAL_TRANSITION') throw orderErrors.create('ORDER_NOT_CANCELLABLE', `Order ${id} is already cancelled`);
         throw result.error;
       }
+      await markWritten(id, result.value.customerId);
       return reply.status(202).send(result.value);
     },
   );

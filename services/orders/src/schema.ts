@@ -28,6 +28,9 @@ export interface IdempotencyTable {
   created_at: string;
 }
 
+/** The read model: one row per order, the API's JSON ready to send (see read-model.ts). */
+export interface OrderViewsTable { id: string; customer_id: string; status: string; view: string; updated_at: string }
+
 export interface OrdersDb extends PlatformTables {
   customers: CustomersTable;
   api_keys: ApiKeysTable;
@@ -35,6 +38,7 @@ export interface OrdersDb extends PlatformTables {
   catalog: CatalogTable;
   orders: OrdersTable;
   idempotency_keys: IdempotencyTable;
+  order_views: OrderViewsTable;
 }
 
 export const ordersMigrations: readonly Migration[] = [

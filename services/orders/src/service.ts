@@ -6,16 +6,18 @@ import { registerKeyRoutes } from './key-routes.ts';
 import { onProductUpserted, onSagaReply } from './handlers.ts';
 import { loadPepper } from './api-keys.ts';
 import { paymentDeadlineMigration, startPaymentDeadlineSweep } from './payment-deadline.ts';
+import { READ_MODEL_EVENTS, onOrderEvent, readModelMigration } from './read-model.ts';
 
 /** Orders: customers and their keys, order intake with idempotency, and the saga's state machine. */
 export function createOrdersService(): ServiceModule {
   return {
     name: 'orders',
-    migrations: [...ordersMigrations, paymentDeadlineMigration],
+    migrations: [...ordersMigrations, paymentDeadlineMigration, readModelMigration],
     async setup(ctx) {
       const db = ctx.db as Database<OrdersDb>;
       const pepper = await loadPepper(db.db, ctx.config.keyPepper);
-      registerOrdersRoutes(ctx.http, { db, adminKey: ctx.adminKey, pepper });
+      const cache = ctx.readPath.cache('orders');
+      registerOrdersRoutes(ctx.http, { db, adminKey: ctx.adminKey, pepper, cache, recentWrites: ctx.readPath.recentWrites });
       registerKeyRoutes(ctx.http, { db, adminKey: ctx.adminKey, pepper });
       ctx.subscribe({
         subjects: [subjectFor('StockReserved'), subjectFor('StockReservationFailed'), subjectFor('PaymentSucceeded'), subjectFor('PaymentDeclined'), subjectFor('PaymentFailed')],
@@ -24,6 +26,8 @@ export function createOrdersService(): ServiceModule {
       });
       const sweep = startPaymentDeadlineSweep({ db, logger: ctx.logger, ...ctx.config.paymentDeadline });
       ctx.onStop(() => sweep.stop());
+      // The read model follows the orders' own events (its own consumer, so it never holds up the saga).
+      ctx.subscribe({ consumer: 'orders-read-model', subjects: READ_MODEL_EVENTS.map((t) => subjectFor(t)), handler: onOrderEvent(db, cache), concurrency: 32 });
       ctx.subscribe({ consumer: 'orders-catalog', subjects: [subjectFor('ProductUpserted')], handler: onProductUpserted(db) });
     },
   };

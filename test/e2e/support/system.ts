@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { createEmbeddedBroker, createNatsBroker, type Broker } from '@orderflow/platform';
 import { NATS_URL, deleteNatsPrefix, dropPgPrefix } from '../../support/distributed.ts';
+import { freePort } from '../../support/free-port.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
@@ -23,16 +23,6 @@ export function namespaceOf(dataDir: string): string {
   return `of_e${createHash('sha256').update(dataDir).digest('hex').slice(0, 10)}`;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 export interface SystemProcess {
   url: string;

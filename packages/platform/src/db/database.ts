@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { ReplicaRouter } from './replica-router.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -13,6 +14,8 @@ export interface Database<DB = any> {
   readonly db: Kysely<DB>;
   /** For reads that may lag a little (a read replica in distributed mode); otherwise `db` itself. */
   readonly read: Kysely<DB>;
+  /** Distributed mode with a replica URL: decides per read whether the replica may answer (see `readStale`). */
+  readonly replica?: ReplicaRouter;
   /**
    * Runs `fn` in one transaction; commits when it resolves, rolls back when it throws (and rethrows).
    * Commit listeners run after a successful commit.

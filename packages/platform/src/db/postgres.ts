@@ -4,6 +4,7 @@ import type { Database, Migration } from './database.ts';
 import { runMigrations } from './migrate.ts';
 import type { DependencyPolicy } from '../resilience/dependency-policy.ts';
 import { resilientPgPool } from '../resilience/resilient-pg-pool.ts';
+import { createReplicaRouter, type ReplicaStats } from './replica-router.ts';
 
 export interface PostgresOptions {
   /** The service's own database, e.g. `postgres://orders@db:5432/orderflow_orders`. */
@@ -15,6 +16,10 @@ export interface PostgresOptions {
   poolSize?: number;
   /** Server-side `statement_timeout` per statement, ms; default 5000. 0 turns it off. */
   statementTimeoutMs?: number;
+  /** A replica further behind than this is not read from; default 1000 ms. */
+  replicaMaxLagMs?: number;
+  /** Told when the replica becomes usable or not (down, lagging). */
+  onReplicaChange?: (stats: ReplicaStats) => void;
   /** Told of idle-client errors (a server restart drops every pooled connection). */
   onPoolError?: (error: Error) => void;
   /**
@@ -37,12 +42,12 @@ const types = {
   },
 };
 
-function pool(url: string, opts: PostgresOptions, policy: DependencyPolicy | undefined): PostgresPool {
+function pool(url: string, opts: PostgresOptions, policy: DependencyPolicy | undefined, connectionTimeoutMillis = 10_000): PostgresPool {
   const p = new pg.Pool({
     connectionString: url,
     max: opts.poolSize ?? 10,
     types,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis,
     idleTimeoutMillis: 30_000,
     ...(opts.statementTimeoutMs !== 0 ? { statement_timeout: opts.statementTimeoutMs ?? 5_000 } : {}),
   });
@@ -61,7 +66,8 @@ function pool(url: string, opts: PostgresOptions, policy: DependencyPolicy | und
  */
 export async function openPostgresDatabase<DB>(opts: PostgresOptions): Promise<Database<DB>> {
   const primary = new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool(opts.url, opts, opts.policy) }) });
-  const replica = opts.replicaUrl ? new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool(opts.replicaUrl, opts, opts.replicaPolicy) }) }) : undefined;
+  // A replica that does not answer fast is skipped (the primary answers), so its connect timeout is short.
+  const replica = opts.replicaUrl ? new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool(opts.replicaUrl, opts, opts.replicaPolicy, 2_000) }) }) : undefined;
   try {
     await runMigrations(primary as Kysely<any>, 'postgres', opts.migrations);
   } catch (error) {
@@ -70,10 +76,14 @@ export async function openPostgresDatabase<DB>(opts: PostgresOptions): Promise<D
     throw error;
   }
   const listeners: Array<() => void> = [];
+  const router = replica
+    ? createReplicaRouter({ primary, replica, maxLagMs: opts.replicaMaxLagMs ?? 1_000, ...(opts.onReplicaChange ? { onChange: opts.onReplicaChange } : {}) })
+    : undefined;
   return {
     dialect: 'postgres',
     db: primary,
     read: replica ?? primary,
+    ...(router ? { replica: router } : {}),
     async transaction(fn) {
       const out = await primary.transaction().execute(fn);
       for (const l of listeners) l();
@@ -83,6 +93,7 @@ export async function openPostgresDatabase<DB>(opts: PostgresOptions): Promise<D
       listeners.push(l);
     },
     async close() {
+      router?.close();
       await primary.destroy();
       await replica?.destroy();
     },

@@ -18,7 +18,7 @@ const dependencyLabel = (dependency: string) => METRIC_DEPENDENCY[dependency] ??
 
 /** What `orderflow_resilience_events_total` counts per dependency. */
 const RESILIENCE_EVENTS = ['retry', 'give_up', 'timeout', 'bulkhead_rejected', 'circuit_rejected', 'breaker_opened', 'breaker_half_opened', 'breaker_closed'] as const;
-export const KNOWN_CACHES = ['orders'] as const;
+export const KNOWN_CACHES = ['orders', 'products'] as const;
 
 /** Order status reached, as the events the orders service publishes tell it. */
 const STATUS_OF_EVENT: Record<string, string> = {

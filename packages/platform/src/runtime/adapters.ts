@@ -83,6 +83,8 @@ export async function openServiceDatabase(config: Config, service: string, migra
     migrations,
     poolSize: pgc.poolSize,
     statementTimeoutMs: pgc.statementTimeoutMs,
+    replicaMaxLagMs: config.readPath.replicaMaxLagMs,
+    onReplicaChange: (s) => logger.warn({ replica: s.usable ? 'in use' : s.reason, lagMs: s.lagMs }, s.usable ? 'read replica in use' : 'read replica not used; reads go to the primary'),
     onPoolError: (error) => logger.warn({ err: error }, 'postgres connection lost; the pool reconnects'),
     ...(kit ? { policy: kit.policy('postgres'), replicaPolicy: kit.policy('postgres-replica') } : {}),
   });

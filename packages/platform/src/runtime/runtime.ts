@@ -23,6 +23,7 @@ import { processMetrics, type Metrics } from '../observability/metrics.ts';
 import { traceHeaders } from '../observability/spans.ts';
 import { registerObservabilityRoutes } from '../observability/routes.ts';
 import type { SpanStore } from '../observability/span-store.ts';
+import { openReadPath } from '../cache/read-path.ts';
 
 export interface RuntimeOptions {
   config: Config;
@@ -91,6 +92,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const rateLimitStore = redis
     ? failOpenRateLimitStore(createRedisRateLimitStore({ redis, prefix: `${config.distributed.redis.prefix}rl:` }), kit.policy('redis'))
     : undefined;
+  const readPath = openReadPath(config, logger, metrics);
   const http = await createHttpServer({ logger, isReady: () => ready, metrics, ...rateLimitOptions(config, rateLimitStore) });
   registerAdminRoutes(http, { broker, adminKey: admin.key });
   registerObservabilityRoutes(http, { metrics, adminKey: admin.key, spanDb: opts.spanStore?.db });
@@ -121,6 +123,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       broker,
       http,
       adminKey: admin.key,
+      readPath,
       subscribe: (s) => broker.subscribe({ ...s, consumer: s.consumer ?? service.name }),
       onStop: (fn) => stopHooks.push(fn),
     };
@@ -150,6 +153,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       for (const r of relays) await r.stop();
       await broker.close(0);
       redis?.disconnect();
+      await readPath.close();
       for (const fn of stopHooks) await fn();
       for (const db of databases) await db.close();
       metrics.bindSources(undefined);

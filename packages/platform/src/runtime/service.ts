@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Database, Migration } from '../db/database.ts';
 import type { Broker, SubscribeOptions } from '../broker/broker.ts';
+import type { ReadPath } from '../cache/read-path.ts';
 
 /** What the bootstrap hands each service: its own database, the broker, the HTTP edge, logs. */
 export interface ServiceContext {
@@ -13,6 +14,8 @@ export interface ServiceContext {
   readonly broker: Broker;
   readonly http: FastifyInstance;
   readonly adminKey: string;
+  /** Caches (in-process or Redis) and read-your-writes marks for the service's reads. */
+  readonly readPath: ReadPath;
   /** Durable subscription; the consumer name defaults to the service name. */
   subscribe(opts: Omit<SubscribeOptions, 'consumer'> & { consumer?: string }): void;
   /** Runs at shutdown, after HTTP and consumers have drained, before the database closes. */
