@@ -52,7 +52,8 @@ function guardedClient(client: pg.PoolClient, policy: DependencyPolicy): Postgre
       return await policy.execute(() => client.query(sql, parameters as unknown[]), { bulkhead: false });
     } catch (error) {
       // The statement may still run on the server, or the connection is gone: nothing more on it.
-      if (resilienceErrors.is(error, 'DEPENDENCY_TIMEOUT') || resilienceErrors.is(error, 'DEPENDENCY_CIRCUIT_OPEN') || (isPostgresOutage(error) && !hasSqlState(error))) broken = error;
+      // A statement cancelled by `statement_timeout` (57014) leaves a usable connection.
+      if (resilienceErrors.is(error, 'DEPENDENCY_TIMEOUT') || resilienceErrors.is(error, 'DEPENDENCY_CIRCUIT_OPEN') || (isPostgresOutage(error) && sqlState(error) !== '57014')) broken = error;
       throw error;
     }
   };
@@ -63,4 +64,4 @@ function guardedClient(client: pg.PoolClient, policy: DependencyPolicy): Postgre
   };
 }
 
-const hasSqlState = (error: unknown) => typeof (error as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
+const sqlState = (error: unknown) => (typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined);
