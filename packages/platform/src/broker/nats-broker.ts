@@ -13,7 +13,7 @@ import {
 } from '@nats-io/jetstream';
 import type { EventEnvelope } from '@orderflow/contracts';
 import { isNonRetryable, type Broker, type ConsumerStats, type DeliveredMessage, type SubscribeOptions } from './broker.ts';
-import { fullJitterBackoff } from './backoff.ts';
+import { redeliveryDelay } from './backoff.ts';
 import { natsLayout, type NatsLayout } from './nats-layout.ts';
 import { createNatsDeadLetters, type DeadLetterRecord } from './nats-dead-letters.ts';
 
@@ -229,7 +229,7 @@ class NatsBroker implements Broker {
     } catch (error) {
       clearInterval(heartbeat);
       if (isNonRetryable(error) || message.attempt >= this.maxAttempts) return this.deadLetter(pump, m, message, error);
-      const delay = fullJitterBackoff(message.attempt, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);
+      const delay = redeliveryDelay(error, message.attempt, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);
       m.nak(delay);
       this.opts.onRedelivery?.(pump.consumer, message, error, delay);
     }
