@@ -72,7 +72,7 @@ test(`the provider answers in ${STALL_LATENCY / 1000} s instead of 100 ms under 
     console.log(`# payment breaker during stall: ${pay.breaker}, opened ${pay.breakerOpened}x, timeouts ${pay.timeouts}, rejected while open ${pay.circuitRejected}; orders awaiting_payment (first page) ${awaiting}`);
     console.log(`# after recovery: ${ids.length} orders final in ${recoveredMs} ms; double charges ${fx.doubleCharged.length}; mails ${smtp.messages.length}`);
 
-    assert.ok([...healthy.statuses, ...stalled.statuses].every((s) => s === 202), 'every order accepted');
+    assert.deepEqual([...healthy.statuses, ...stalled.statuses].filter((s) => s !== 202), [], 'every order accepted');
     assert.deepEqual([...healthy.readFailures, ...stalled.readFailures], [], 'every read answered');
     // The long run (npm run test:faults, alone on the machine) holds the 3x bound (15 ms floor: at a few
     // ms a p99 is scheduler noise). The short run shares 2 cores with another test file inside
