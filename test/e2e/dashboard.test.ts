@@ -86,7 +86,7 @@ describe('the dashboard in headless Chromium', { skip: !existsSync(CHROMIUM) && 
     const after = Number(await page.getAttribute('#throughput', 'data-updated'));
     assert.ok(after > before, `the charts re-render (${before} -> ${after})`);
     assert.equal(await page.locator('#latency path').count(), 3, 'p50, p95 and p99 lines');
-    assert.equal(await page.locator('#breakers rect').count(), 2, 'a tile per known dependency');
+    assert.equal(await page.locator('#breakers rect').count(), 3, 'a tile per known dependency (payment provider, SMTP, broker)');
     assert.ok((await page.locator('#lag rect').count()) >= 8, 'outbox per service and lag per consumer');
     assert.match((await page.textContent('#status')) ?? '', /^updated /);
     const shot = await page.screenshot({ fullPage: true });

@@ -26,6 +26,7 @@ test(`the provider answers in ${STALL_LATENCY / 1000} s instead of 100 ms under 
       const posts: number[] = [];
       const reads: number[] = [];
       const statuses: number[] = [];
+      const readFailures: string[] = [];
       await Promise.all([
         steady(RATE, ms, async () => {
           const { r, ms: took } = await timedOrder(api, cust.apiKey, 'stall', randomUUID());
@@ -36,11 +37,11 @@ test(`the provider answers in ${STALL_LATENCY / 1000} s instead of 100 ms under 
         steady(RATE, ms, async () => {
           const t0 = performance.now();
           const r = await api.getOrder(cust.apiKey, first.body.id);
-          assert.equal(r.status, 200);
+          if (r.status !== 200) readFailures.push(`${r.status} ${r.body?.code ?? ''} ${r.body?.detail ?? ''}`);
           reads.push(performance.now() - t0);
         }),
       ]);
-      return { posts, reads, statuses };
+      return { posts, reads, statuses, readFailures };
     };
 
     const progress = (m: string) => process.env.FAULTS_VERBOSE && process.stderr.write(`${new Date().toISOString()} ${m}\n`);
@@ -71,7 +72,8 @@ test(`the provider answers in ${STALL_LATENCY / 1000} s instead of 100 ms under 
     console.log(`# payment breaker during stall: ${pay.breaker}, opened ${pay.breakerOpened}x, timeouts ${pay.timeouts}, rejected while open ${pay.circuitRejected}; orders awaiting_payment (first page) ${awaiting}`);
     console.log(`# after recovery: ${ids.length} orders final in ${recoveredMs} ms; double charges ${fx.doubleCharged.length}; mails ${smtp.messages.length}`);
 
-    assert.ok([...healthy.statuses, ...stalled.statuses].every((s) => s === 202), 'every order accepted');
+    assert.deepEqual([...healthy.statuses, ...stalled.statuses].filter((s) => s !== 202), [], 'every order accepted');
+    assert.deepEqual([...healthy.readFailures, ...stalled.readFailures], [], 'every read answered');
     // The long run (npm run test:faults, alone on the machine) holds the 3x bound (15 ms floor: at a few
     // ms a p99 is scheduler noise). The short run shares 2 cores with another test file inside
     // `npm test`, where a ratio of small p99s is noise too; it checks that intake and reads never wait

@@ -6,10 +6,10 @@ import { Pool } from 'undici';
 
 /**
  * A load phase against `POST /v1/orders`: `closed` keeps `workers` requests in flight for
- * `durationMs`; `ramp` is an open model, arrivals at a rate rising linearly from `fromRate` to
+ * `durationMs` (a worker whose request was shed waits `pauseAfterShedMs` before the next); `ramp` is an open model, arrivals at a rate rising linearly from `fromRate` to
  * `toRate` per second over `durationMs`, each sent whether or not earlier ones were answered.
  */
-export type LoadPhase = { kind: 'closed'; workers: number; durationMs: number } | { kind: 'ramp'; fromRate: number; toRate: number; durationMs: number };
+export type LoadPhase = { kind: 'closed'; workers: number; durationMs: number; pauseAfterShedMs?: number } | { kind: 'ramp'; fromRate: number; toRate: number; durationMs: number };
 
 export interface LoadSpec {
   url: string;
@@ -80,7 +80,11 @@ async function generate(spec: LoadSpec): Promise<LoadResult> {
     const end = t0 + p.durationMs;
     await Promise.all(
       Array.from({ length: p.workers }, async () => {
-        while (performance.now() < end) samples.push(await one());
+        while (performance.now() < end) {
+          const s = await one();
+          samples.push(s);
+          if (s.status === 503 && p.pauseAfterShedMs) await sleep(p.pauseAfterShedMs);
+        }
       }),
     );
   } else {

@@ -13,7 +13,7 @@ import {
   type DeliveredMessage,
   type SubscribeOptions,
 } from './broker.ts';
-import { fullJitterBackoff } from './backoff.ts';
+import { redeliveryDelay } from './backoff.ts';
 import { withConsumeSpan } from '../observability/messaging-spans.ts';
 import { faultPoint } from '../fault-point.ts';
 
@@ -338,7 +338,7 @@ class EmbeddedBroker implements Broker {
     const now = Date.now();
     const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     if (isDependencyOutage(error)) {
-      const delay = fullJitterBackoff(OUTAGE_BACKOFF_ATTEMPT, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);
+      const delay = redeliveryDelay(error, OUTAGE_BACKOFF_ATTEMPT, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);
       this.stmts.wait.run(now + delay, text, now, consumer, message.id);
       this.opts.onRedelivery?.(consumer, message, error, delay);
       return;
@@ -348,7 +348,7 @@ class EmbeddedBroker implements Broker {
       this.opts.onDeadLetter?.(consumer, message, error);
       return;
     }
-    const delay = fullJitterBackoff(message.attempt, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);
+    const delay = redeliveryDelay(error, message.attempt, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);
     this.stmts.retry.run(now + delay, text, now, consumer, message.id);
     this.opts.onRedelivery?.(consumer, message, error, delay);
   }

@@ -13,7 +13,7 @@ import {
 } from '@nats-io/jetstream';
 import type { EventEnvelope } from '@orderflow/contracts';
 import { isDependencyOutage, isNonRetryable, OUTAGE_BACKOFF_ATTEMPT, type Broker, type ConsumerStats, type DeliveredMessage, type SubscribeOptions } from './broker.ts';
-import { fullJitterBackoff } from './backoff.ts';
+import { redeliveryDelay } from './backoff.ts';
 import { natsLayout, type NatsLayout } from './nats-layout.ts';
 import { createNatsDeadLetters, type DeadLetterRecord } from './nats-dead-letters.ts';
 
@@ -230,13 +230,13 @@ class NatsBroker implements Broker {
       clearInterval(heartbeat);
       if (isDependencyOutage(error)) {
         // Stopping while a dependency is down: hand it back without a verdict.
-        const delay = fullJitterBackoff(OUTAGE_BACKOFF_ATTEMPT, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);
+        const delay = redeliveryDelay(error, OUTAGE_BACKOFF_ATTEMPT, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);
         m.nak(delay);
         this.opts.onRedelivery?.(pump.consumer, message, error, delay);
         return;
       }
       if (isNonRetryable(error) || message.attempt >= this.maxAttempts) return this.deadLetter(pump, m, message, error);
-      const delay = fullJitterBackoff(message.attempt, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);
+      const delay = redeliveryDelay(error, message.attempt, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);
       m.nak(delay);
       this.opts.onRedelivery?.(pump.consumer, message, error, delay);
     }
@@ -253,7 +253,7 @@ class NatsBroker implements Broker {
         return await s.handler(message);
       } catch (error) {
         if (!isDependencyOutage(error) || this.stopping) throw error;
-        const delay = fullJitterBackoff(OUTAGE_BACKOFF_ATTEMPT, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);
+        const delay = redeliveryDelay(error, OUTAGE_BACKOFF_ATTEMPT, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);
         this.opts.onRedelivery?.(pump.consumer, message, error, delay);
         await new Promise((r) => setTimeout(r, delay));
       }

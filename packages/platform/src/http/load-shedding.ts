@@ -26,13 +26,16 @@ function shed(req: FastifyRequest, reply: FastifyReply, retryAfter: number, deta
 /** What the edge tells the rest of the process about its load. */
 export interface EdgePressure {
   /**
-   * True while the edge is at its in-flight limit, has shed a request in the last 250 ms, or sees
-   * half its event-loop delay limit: background work (broker consumers) should step back.
+   * True while the edge is at its in-flight limit, has shed a request in the last 250 ms, or sees an
+   * event-loop delay past 50 ms (or half its limit, if lower): background work (broker consumers)
+   * should step back.
    */
   busy(): boolean;
 }
 
 const BUSY_HOLD_MS = 250;
+/** Event-loop delay at which admitted requests already wait noticeably: background work steps back long before shedding starts. */
+const BUSY_LAG_MS = 50;
 
 /**
  * Sheds load at the edge (the job @fastify/under-pressure does, with a drift sampler that does not
@@ -90,7 +93,7 @@ export async function registerLoadShedding(app: FastifyInstance, opts: LoadShedd
     busy: () =>
       (opts.maxInFlight > 0 && inFlight >= opts.maxInFlight) ||
       performance.now() - shedAt < BUSY_HOLD_MS ||
-      (pressure !== undefined && opts.maxEventLoopDelayMs > 0 && pressure.eventLoopDelayMs() > opts.maxEventLoopDelayMs / 2),
+      (pressure !== undefined && opts.maxEventLoopDelayMs > 0 && pressure.eventLoopDelayMs() > Math.min(BUSY_LAG_MS, opts.maxEventLoopDelayMs / 2)),
   };
 }
 

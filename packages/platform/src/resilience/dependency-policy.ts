@@ -117,7 +117,9 @@ export function createDependencyPolicy(dependency: string, opts: DependencyPolic
     if (e instanceof BrokenCircuitError || e instanceof IsolatedCircuitError) {
       counts.circuitRejected++;
       emit({ dependency, type: 'circuit_rejected' });
-      return resilienceErrors.create('DEPENDENCY_CIRCUIT_OPEN', `${dependency}: circuit open after repeated failures`, { cause: e, extensions: { dependency } });
+      // When the breaker will let a call through again: the caller's retry layer waits at least that long.
+      const retryAfterMs = Math.max(0, Math.ceil(openedAt + opts.breakerHalfOpenMs - performance.now()));
+      return resilienceErrors.create('DEPENDENCY_CIRCUIT_OPEN', `${dependency}: circuit open after repeated failures`, { cause: e, extensions: { dependency, retryAfterMs } });
     }
     if (e instanceof BulkheadRejectedError) {
       counts.bulkheadRejected++;

@@ -57,6 +57,14 @@ test('which errors count as an outage', () => {
   for (const c of ['23505', '40001', '42P01', '22P02']) assert.equal(isPostgresOutage(Object.assign(new Error('x'), { code: c })), false, c);
 });
 
+test('a statement past the server statement_timeout is cancelled (57014) and counted; its connection stays usable', async () => {
+  const before = policy().failures;
+  await assert.rejects(sql`select pg_sleep(${1})`.execute(k()), (e) => code(e) === '57014');
+  assert.equal(policy().failures, before + 1);
+  assert.equal(policy().breaker, 'closed', 'one slow statement does not open it');
+  assert.equal((await k().selectFrom('t').selectAll().execute()).length, 1);
+});
+
 test('bulkhead on the pool: with both connections held, one caller waits, one queues, the next is refused at once', async () => {
   const holders = [1, 2].map(() => db.transaction(async (trx) => void (await sql`select pg_sleep(${0.3})`.execute(trx))));
   await until(() => policy().inFlight === 0 && policy().calls >= 4, 2_000, 'both connections taken');

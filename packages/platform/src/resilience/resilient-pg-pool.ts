@@ -56,7 +56,8 @@ function guardedClient(client: pg.PoolClient, policy: DependencyPolicy): Postgre
     } catch (error) {
       // The statement may still run on the server, or the connection is gone: nothing more on it.
       const surfaced = unavailable(error, policy.dependency);
-      if (resilienceErrors.is(error, 'DEPENDENCY_TIMEOUT') || resilienceErrors.is(error, 'DEPENDENCY_CIRCUIT_OPEN') || (isPostgresOutage(error) && !hasSqlState(error))) broken = surfaced;
+      // A statement cancelled by `statement_timeout` (57014) leaves a usable connection.
+      if (resilienceErrors.is(error, 'DEPENDENCY_TIMEOUT') || resilienceErrors.is(error, 'DEPENDENCY_CIRCUIT_OPEN') || (isPostgresOutage(error) && sqlState(error) !== '57014')) broken = surfaced;
       throw surfaced;
     }
   };
@@ -67,7 +68,7 @@ function guardedClient(client: pg.PoolClient, policy: DependencyPolicy): Postgre
   };
 }
 
-const hasSqlState = (error: unknown) => typeof (error as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
+const sqlState = (error: unknown) => (typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined);
 
 /**
  * A connection refused, cut or terminated by the server (a restart: 57P01, class 08, no SQLSTATE)
@@ -77,8 +78,7 @@ const hasSqlState = (error: unknown) => typeof (error as { code?: unknown }).cod
  */
 function unavailable(error: unknown, dependency: string): unknown {
   if (error instanceof AppError || !isPostgresOutage(error)) return error;
-  const code = (error as { code?: unknown }).code;
-  if (code === '57014') return error;
+  if (sqlState(error) === '57014') return error;
   const message = error instanceof Error ? error.message : String(error);
   return resilienceErrors.create('DEPENDENCY_UNAVAILABLE', `${dependency}: ${message}`, { cause: error, extensions: { dependency } });
 }

@@ -89,8 +89,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   // across instances; embedded mode keeps them in memory.
   // A Redis that is down or slow costs only the limit: the store fails open within its budget.
   const redis = config.distributed.mode === 'distributed' && config.rateLimit.perKey > 0 ? openRedis(config, logger) : undefined;
+  let failOpenLoggedAt = -Infinity;
   const rateLimitStore = redis
-    ? failOpenRateLimitStore(createRedisRateLimitStore({ redis, prefix: `${config.distributed.redis.prefix}rl:` }), kit.policy('redis'))
+    ? failOpenRateLimitStore(createRedisRateLimitStore({ redis, prefix: `${config.distributed.redis.prefix}rl:` }), kit.policy('redis'), (error) => {
+        // Counted per cause in /metrics (orderflow_resilience_events_total); one line per 10 s is enough here.
+        if (performance.now() - failOpenLoggedAt < 10_000) return;
+        failOpenLoggedAt = performance.now();
+        logger.warn({ err: error }, 'rate-limit check failed; request admitted without a limit');
+      })
     : undefined;
   const readPath = openReadPath(config, logger, metrics);
   const http = await createHttpServer({ logger, isReady: () => ready, metrics, ...rateLimitOptions(config, rateLimitStore) });
