@@ -5,6 +5,11 @@ import { loadOrder, saveState, toState, toView, type OrderView } from './reposit
 import { transition, type OrderInput } from './order.ts';
 import { orderErrors } from './errors.ts';
 
+/** The order's state moved between reading and writing it (another transaction won): run it again. */
+export class ConcurrentChangeError extends Error {
+  override name = 'ConcurrentChangeError';
+}
+
 /**
  * Loads the order, runs the state machine, and writes the new state with its events into the
  * outbox — all inside the caller's transaction.
@@ -16,9 +21,24 @@ export async function applyToOrder(trx: Kysely<OrdersDb>, orderId: string, input
   const next = transition(facts, toState(row), input);
   if (!next.ok) return next;
   if (!(await saveState(trx, orderId, row.status, next.value.state))) {
-    throw new Error(`order ${orderId} changed concurrently; retrying`);
+    throw new ConcurrentChangeError(`order ${orderId} changed concurrently; retrying`);
   }
   await appendToOutbox(trx, next.value.events);
   const after = await loadOrder(trx, orderId);
   return ok(toView(after!.row));
+}
+
+/**
+ * Runs `attempt` again (up to `times`) while it fails with ConcurrentChangeError: a request that
+ * raced a saga step (e.g. a cancel while stock is being reserved on another instance) re-reads
+ * the new state instead of failing. Handlers need not: the broker redelivers.
+ */
+export async function retryOnConcurrentChange<T>(attempt: () => Promise<T>, times = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof ConcurrentChangeError) || i >= times) throw error;
+    }
+  }
 }

@@ -6,7 +6,7 @@ import { generateApiKey } from './api-keys.ts';
 import { createAuthenticate, ownerFilter } from './authenticate.ts';
 import { checkIdempotencyKey, createIntake } from './intake.ts';
 import { findOrder, findView, listOrders, orderKey } from './read-model.ts';
-import { applyToOrder } from './apply.ts';
+import { applyToOrder, retryOnConcurrentChange } from './apply.ts';
 import { orderErrors } from './errors.ts';
 import {
   CreateCustomerBody,
@@ -124,11 +124,13 @@ export function registerOrdersRoutes(app: FastifyInstance, deps: OrdersRouteDeps
     async (req, reply) => {
       const { id } = req.params as Static<typeof OrderIdParams>;
       const owner = ownerFilter(req.principal!);
-      const result = await db.transaction(async (trx) => {
-        const row = await trx.selectFrom('orders').select(['id', 'customer_id']).where('id', '=', id).executeTakeFirst();
-        if (!row || (owner && row.customer_id !== owner)) throw orderErrors.create('ORDER_NOT_FOUND', `No order ${id}`);
-        return applyToOrder(trx, id, { type: 'CancelRequested' });
-      });
+      const result = await retryOnConcurrentChange(() =>
+        db.transaction(async (trx) => {
+          const row = await trx.selectFrom('orders').select(['id', 'customer_id']).where('id', '=', id).executeTakeFirst();
+          if (!row || (owner && row.customer_id !== owner)) throw orderErrors.create('ORDER_NOT_FOUND', `No order ${id}`);
+          return applyToOrder(trx, id, { type: 'CancelRequested' });
+        }),
+      );
       if (!result.ok) {
         if (result.error.code === 'ORDER_ILLEGAL_TRANSITION') throw orderErrors.create('ORDER_NOT_CANCELLABLE', `Order ${id} is already cancelled`);
         throw result.error;
