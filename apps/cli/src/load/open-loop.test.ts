@@ -77,8 +77,9 @@ test('a stall shows in the latency of every request due during it (no coordinate
   assert.ok(r.latencyMs.p90 > 100, `p90 ${r.latencyMs.p90}`);
   assert.ok(r.latencyMs.max > 250, `max ${r.latencyMs.max}`);
   assert.ok(r.latencyMs.p50 < 50, `p50 ${r.latencyMs.p50}`);
-  // ... and the generator itself kept its schedule: the lateness is the target's.
-  assert.ok(r.sendLagMs.p99 < 50, `send lag ${r.sendLagMs.p99}`);
+  // ... and the generator itself kept its schedule: the lateness is the target's. The bound is
+  // below the 300 ms stall with room for a busy CI machine delaying this process's own timers.
+  assert.ok(r.sendLagMs.p99 < 200, `send lag ${r.sendLagMs.p99}`);
 });
 
 test('answers other than 2xx and requests without an answer are counted apart, not in the latency', async () => {
