@@ -2,23 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { startSystem, tempDataDir, type SystemProcess } from '../e2e/support/system.ts';
 import { apiClient, placeWhenOrderable, waitForStatus } from '../e2e/support/client.ts';
 import { chargesFor } from '../e2e/support/simulator.ts';
+import { freePort } from '../support/free-port.ts';
 import { postgresBinDir, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.ts';
 import { sleep } from './support.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 const haproxy = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].some((p) => existsSync(p));
 const skip = !postgresBinDir() ? 'PostgreSQL server binaries missing' : !haproxy ? 'haproxy missing (apt-get install haproxy)' : false;
