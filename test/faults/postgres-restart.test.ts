@@ -6,11 +6,12 @@ import { startSystem, tempDataDir, type SystemProcess } from '../e2e/support/sys
 import { apiClient, placeWhenOrderable, waitForStatus } from '../e2e/support/client.ts';
 import { chargesFor } from '../e2e/support/simulator.ts';
 import { freePort } from '../support/free-port.ts';
-import { postgresBinDir, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.ts';
+import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.ts';
+import { pgBinDir } from '../support/pg-replica-pair.ts';
 import { sleep } from './support.ts';
 
 const haproxy = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].some((p) => existsSync(p));
-const skip = !postgresBinDir() ? 'PostgreSQL server binaries missing' : !haproxy ? 'haproxy missing (apt-get install haproxy)' : false;
+const skip = !pgBinDir() ? 'PostgreSQL server binaries missing' : !haproxy ? 'haproxy missing (apt-get install haproxy)' : false;
 
 // A real server restart, not a dropped pool: the cluster runs on a PostgreSQL of this test's own,
 // which `pg_ctl restart -m fast` takes down (every connection cut) while orders keep arriving.

@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pgBinDir } from './pg-replica-pair.ts';
 
 /** A PostgreSQL server of a test's own: its own data directory and port, removed after. */
 export interface PrivatePostgres {
@@ -15,16 +16,6 @@ export interface PrivatePostgres {
   remove(): void;
 }
 
-/** Debian's server binaries (`/usr/lib/postgresql/<major>/bin`), newest major; undefined without them. */
-export function postgresBinDir(): string | undefined {
-  try {
-    const majors = readdirSync('/usr/lib/postgresql').filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a));
-    return majors[0] === undefined ? undefined : `/usr/lib/postgresql/${majors[0]}/bin`;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * initdb + pg_ctl start on `port` in a temp directory. PostgreSQL refuses to run as root, so
  * under root the server runs as the `postgres` user (runuser); otherwise as the current user.
@@ -32,7 +23,7 @@ export function postgresBinDir(): string | undefined {
  * @throws when the binaries are missing or the server does not start.
  */
 export function startPrivatePostgres(port: number): PrivatePostgres {
-  const bin = postgresBinDir();
+  const bin = pgBinDir();
   if (!bin) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)');
   const dir = mkdtempSync(join(tmpdir(), 'orderflow-pg-'));
   const data = join(dir, 'data');
