@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database, Migration } from './database.ts';
 import { runMigrations } from './migrate.ts';
+import { createSqliteSession, type StatementSource } from './sqlite-executor.ts';
 import { SpanKind, withSpan } from '../observability/spans.ts';
 
 export interface SqliteOptions {
@@ -20,10 +21,13 @@ export interface SqliteOptions {
 }
 
 /** better-sqlite3 with a bounded cache of prepared statements, in the shape Kysely's SqliteDialect takes. */
-function withStatementCache(raw: SQLite.Database, max = 1000) {
+function withStatementCache(raw: SQLite.Database, max = 1000): StatementSource {
   const cache = new Map<string, SQLite.Statement>();
   return {
     close: () => raw.close(),
+    get inTransaction() {
+      return raw.inTransaction;
+    },
     prepare(sql: string): SQLite.Statement {
       let stmt = cache.get(sql);
       if (stmt === undefined) {
@@ -48,8 +52,8 @@ export async function openSqliteDatabase<DB>(opts: SqliteOptions): Promise<Datab
   raw.pragma('synchronous = NORMAL');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
-  const database = opts.statementCache === false ? raw : withStatementCache(raw);
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: database as SQLite.Database }) });
+  const session = createSqliteSession<DB>(opts.statementCache === false ? raw : withStatementCache(raw));
+  const db = session.db;
   await runMigrations(db as Kysely<any>, 'sqlite', opts.migrations);
   const listeners: Array<() => void> = [];
   const dbName = opts.name ?? basename(opts.file).replace(/\.db$/, '');
@@ -59,7 +63,7 @@ export async function openSqliteDatabase<DB>(opts: SqliteOptions): Promise<Datab
     db,
     read: db,
     async transaction(fn) {
-      const out = await withSpan(txName, { kind: SpanKind.CLIENT, attributes: { 'db.system': 'sqlite', 'db.namespace': dbName } }, () => db.transaction().execute(fn));
+      const out = await withSpan(txName, { kind: SpanKind.CLIENT, attributes: { 'db.system': 'sqlite', 'db.namespace': dbName } }, () => session.transaction(fn));
       for (const l of listeners) l();
       return out;
     },
