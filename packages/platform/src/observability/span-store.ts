@@ -45,8 +45,10 @@ create table if not exists spans (
   order_id text,
   attrs text not null
 );
+-- Spans are read by trace (spansOfTrace) or newest first by seq (slowRequests): one index, as
+-- each index costs every insert. spans_kind_start served no query; files that have it lose it.
 create index if not exists spans_trace on spans(trace_id);
-create index if not exists spans_kind_start on spans(kind, start_ms);
+drop index if exists spans_kind_start;
 `;
 
 /**
