@@ -11,7 +11,7 @@ const READ_CONNECTIONS = 4;
 /** The acceptance target for GET /v1/orders/{id} under write load. */
 export const READ_P99_TARGET_MS = 25;
 
-interface Side { readonly reads: LoadResult; readonly writes: LoadResult; readonly hitRatio: number }
+export interface Side { readonly reads: LoadResult; readonly writes: LoadResult; readonly hitRatio: number }
 export type ReadsUnderWritesRun = OnOffRun<Side>;
 export interface ReadsUnderWritesResult {
   readonly scenario: Scenario;
@@ -20,16 +20,17 @@ export interface ReadsUnderWritesResult {
   readonly verdict: 'PASS' | 'OVER-TARGET' | 'NO-DATA';
 }
 
-async function side(ctx: BenchContext, cache: 'on' | 'off'): Promise<Side> {
+/** One fresh orderflow (`env` on top of the bench defaults): readers and writers at once, as the scenario says. */
+export async function readsWhileWriting(ctx: BenchContext, label: string, env: Record<string, string>, cache: 'on' | 'off' = 'on'): Promise<Side> {
   const s = ctx.scenario;
-  const session = await openReadSession({ cache, orders: 100 });
+  const session = await openReadSession({ cache, orders: 100, env });
   try {
     const read = (durationS: number) =>
       runLoad({ url: session.system.url, path: session.orderPaths[0]!, paths: session.orderPaths, method: 'GET', connections: READ_CONNECTIONS, durationS, headers: session.auth, okStatus: 200 });
     const write = (durationS: number) =>
       runLoad({ url: session.system.url, path: '/v1/orders', connections: s.connections, durationS, headers: session.auth, body: orderBody, uniqueHeader: 'Idempotency-Key', okStatus: 202 });
     if (s.warmupS > 0) await Promise.all([read(s.warmupS), write(s.warmupS)]);
-    ctx.log(`  cache ${cache}: ${s.durationS} s of ${READ_CONNECTIONS} readers while ${s.connections} connections place orders`);
+    ctx.log(`  ${label}: ${s.durationS} s of ${READ_CONNECTIONS} readers while ${s.connections} connections place orders`);
     const before = await session.cacheCounts();
     const [reads, writes] = await Promise.all([read(s.durationS), write(s.durationS)]);
     const after = await session.cacheCounts();
@@ -45,7 +46,7 @@ export const readsUnderWrites: Benchmark<ReadsUnderWritesResult> = {
   description: `GET /v1/orders/{id} p50/p99 from ${READ_CONNECTIONS} readers while 32 connections place orders, cache on vs off`,
 
   async run(ctx) {
-    const runs = await onOffRuns(ctx, 'reads-under-writes', (cache) => side(ctx, cache));
+    const runs = await onOffRuns(ctx, 'reads-under-writes', (cache) => readsWhileWriting(ctx, `cache ${cache}`, {}, cache));
     const m = (f: (r: ReadsUnderWritesRun) => number) => median(runs.map(f));
     const p99On = m((r) => r.on.reads.latencyMs.p99);
     return {

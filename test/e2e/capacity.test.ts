@@ -52,8 +52,10 @@ test('orderflow capacity against a running orderflow writes the report: ≥5 ste
     assert.notEqual(report.bottleneck.resource, 'none');
     assert.ok(report.bottleneck.evidence.length > 20);
     assert.ok(report.rss.idleMb > 20 && report.rss.kneeMb > 20, JSON.stringify(report.rss));
-    // The design's memory targets for embedded mode (the chart libraries must not load into the server).
-    assert.ok(report.rss.idleMb < 200, `idle RSS ${report.rss.idleMb} MB`);
+    // The memory targets for embedded mode (the chart libraries must not load into the server). The
+    // default mode runs its pipeline in a worker thread, a second V8 isolate with its own modules:
+    // 280 MB idle; ORDERFLOW_PIPELINE=inline keeps the original 200 MB (docs/scaling.md).
+    assert.ok(report.rss.idleMb < 280, `idle RSS ${report.rss.idleMb} MB`);
     assert.ok(report.rss.kneeMb < 500, `RSS at the knee ${report.rss.kneeMb} MB`);
 
     const svg = readFileSync(join(out, 'capacity.svg'), 'utf8');

@@ -102,7 +102,10 @@ describe('hostile input: never a 5xx, stored verbatim when accepted, nothing els
         }
       }
     }
-    assert.equal((await api.listOrders(sys.adminKey, '?limit=100')).body.items.length, ordersBefore + accepted, 'no other order written');
+    // The list is the read model, filled from events by the pipeline: give the accepted orders a moment to arrive.
+    const listed = async () => (await api.listOrders(sys.adminKey, '?limit=100')).body.items.length as number;
+    for (const until = Date.now() + 10_000; (await listed()) < ordersBefore + accepted && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await listed(), ordersBefore + accepted, 'no other order written');
     assert.equal((await api.getProduct('h-other')).status, 404, 'no product written');
     assert.equal((await api.getOrder(cust.apiKey, orderId)).body.status, 'confirmed');
   });

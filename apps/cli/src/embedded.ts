@@ -1,63 +1,69 @@
-import { join } from 'node:path';
-import {
-  createFileSinkMailer,
-  createSmtpMailer,
-  createStripeCompatibleProvider,
-  registerTracing,
-  createResilienceKit,
-  resilientMailer,
-  resilientPaymentProvider,
-  startRuntime,
-  type Config,
-  type Runtime,
-} from '@orderflow/platform';
-import { startPaymentSimulator } from '@orderflow/provider-simulator';
+import { createLogDestination, createLogger, registerTracing, startRuntime, type Config, type Runtime } from '@orderflow/platform';
 import { createOrdersService } from '@orderflow/orders';
 import { createInventoryService } from '@orderflow/inventory';
-import { createPaymentsService } from '@orderflow/payments';
-import { createNotificationsService } from '@orderflow/notifications';
+import { openPipelineParts } from './pipeline-parts.ts';
+import { startPipelineWorker, type PipelineWorker } from './pipeline-host.ts';
 
 /**
  * The embedded composition root: all four services in one process and on one port, a SQLite file
  * each, the durable local broker, the built-in payment simulator unless ORDERFLOW_PAYMENT_URL is
  * set, and the mail sink unless ORDERFLOW_SMTP_URL is set.
+ *
+ * With ORDERFLOW_PIPELINE=worker (the default) the process has two threads: this one is the HTTP
+ * edge (intake, reads, admin, /metrics, with the orders and inventory routes), and a worker thread
+ * runs the pipeline (outbox relays, every consumer, background jobs, simulator, mailer). The edge
+ * never waits for the pipeline: an order is accepted when its row and outbox row commit.
  */
 export async function startEmbedded(config: Config): Promise<Runtime & { paymentUrl: string }> {
-  // The one place a tracer provider is registered (STYLE rule 12); ORDERFLOW_TRACING=off leaves the API a no-op.
+  // The one place a tracer provider is registered for this thread (STYLE rule 12); ORDERFLOW_TRACING=off leaves the API a no-op.
   const tracing = registerTracing({
     enabled: config.tracing.enabled,
     dataDir: config.dataDir,
     maxSpans: config.tracing.maxSpans,
     otlpEndpoint: config.tracing.otlpEndpoint,
   });
-  const simulator = config.payment.url
-    ? undefined
-    : await startPaymentSimulator({
-        port: config.payment.simulator.port,
-        latencyMs: config.payment.simulator.latencyMs,
-        failureRate: config.payment.simulator.failureRate,
-        secretKey: config.payment.secretKey,
-        dataFile: join(config.dataDir, 'payment-simulator.db'),
-      });
-  const paymentUrl = config.payment.url ?? simulator!.url;
-  const kit = createResilienceKit(config.resilience);
-  const provider = createStripeCompatibleProvider({ baseUrl: paymentUrl, secretKey: config.payment.secretKey, timeoutMs: config.payment.timeoutMs, maxConnections: config.resilience.payment.concurrency });
-  const rawMailer = config.mail.smtpUrl
-    ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from, timeoutMs: config.resilience.smtp.timeoutMs, maxConnections: config.resilience.smtp.concurrency })
-    : createFileSinkMailer({ dir: join(config.dataDir, 'mail'), from: config.mail.from });
-  const mailer = resilientMailer(rawMailer, kit.policy('smtp'));
-  const runtime = await startRuntime({
+  if (config.pipeline === 'inline') {
+    const parts = await openPipelineParts(config);
+    const runtime = await startRuntime({
+      config,
+      resilience: parts.kit,
+      spanStore: tracing.store,
+      services: [createOrdersService(), createInventoryService(), ...parts.services],
+      onStopped: async () => {
+        await tracing.shutdown();
+        await parts.close();
+      },
+    });
+    runtime.logger.info({ paymentUrl: parts.paymentUrl, simulator: parts.simulator, pipeline: 'inline' }, 'embedded mode');
+    return Object.assign(runtime, { paymentUrl: parts.paymentUrl });
+  }
+
+  const out = createLogDestination();
+  const logger = createLogger({ level: config.logLevel, destination: out });
+  let pipeline: PipelineWorker | undefined;
+  let edge: Runtime | undefined;
+  edge = await startRuntime({
     config,
-    resilience: kit,
+    logger,
+    role: 'edge',
     spanStore: tracing.store,
-    services: [createOrdersService(), createInventoryService(), createPaymentsService({ provider: resilientPaymentProvider(provider, kit.policy('payment')) }), createNotificationsService({ mailer })],
+    services: [createOrdersService(), createInventoryService()],
+    onOutboxCommit: (service) => pipeline?.outboxCommitted(service),
+    // The edge's migrations and keys exist before the worker opens the same files.
+    beforeListen: async () => {
+      pipeline = await startPipelineWorker({ config, logger, write: (lines) => out.write(lines), isBusy: () => edge?.busy() ?? false });
+    },
+    afterListen: () => pipeline!.consume(),
+    peer: {
+      metrics: () => pipeline?.metrics() ?? Promise.resolve([]),
+      resilience: () => pipeline?.resilience() ?? Promise.resolve([]),
+    },
     onStopped: async () => {
+      await pipeline?.stop();
       await tracing.shutdown();
-      await provider.close();
-      await mailer.close();
-      await simulator?.close();
     },
   });
-  runtime.logger.info({ paymentUrl, simulator: simulator !== undefined, mail: config.mail.smtpUrl ?? join(config.dataDir, 'mail') }, 'embedded mode');
-  return Object.assign(runtime, { paymentUrl });
+  const paymentUrl = pipeline!.paymentUrl;
+  logger.info({ paymentUrl, simulator: pipeline!.simulator, pipeline: 'worker' }, 'embedded mode');
+  return Object.assign(edge, { paymentUrl });
 }

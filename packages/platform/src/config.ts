@@ -32,6 +32,12 @@ export interface Config {
     pollMs: number;
   };
   keyPepper: string | undefined;
+  /**
+   * Embedded mode: `worker` (default) runs the pipeline (outbox relays, consumers, background jobs,
+   * the built-in payment simulator) in a worker thread beside the HTTP edge; `inline` runs all of it
+   * on the one event loop.
+   */
+  pipeline: 'worker' | 'inline';
   shutdownTimeoutMs: number;
   /** Requests per second per API key (and per address without a key), with a burst; `perKey` 0: off. */
   rateLimit: { perKey: number; burst: number };
@@ -92,6 +98,13 @@ function onOff(env: Env, name: string, def: boolean): boolean {
   if (raw === 'on' || raw === 'true' || raw === '1') return true;
   if (raw === 'off' || raw === 'false' || raw === '0') return false;
   throw new ConfigError(`${name} must be on or off, got "${raw}"`);
+}
+
+function oneOf<const T extends string>(env: Env, name: string, values: readonly T[], def: T): T {
+  const raw = str(env, name);
+  if (raw === undefined) return def;
+  if ((values as readonly string[]).includes(raw)) return raw as T;
+  throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
 }
 
 function url(env: Env, name: string): string | undefined {
@@ -157,6 +170,7 @@ export function loadConfig(env: Env = process.env): Config {
       pollMs: int(env, 'ORDERFLOW_BROKER_POLL_MS', 100, 1),
     },
     keyPepper: secret(env, 'ORDERFLOW_KEY_PEPPER'),
+    pipeline: oneOf(env, 'ORDERFLOW_PIPELINE', ['worker', 'inline'] as const, 'worker'),
     shutdownTimeoutMs: int(env, 'ORDERFLOW_SHUTDOWN_TIMEOUT_MS', 10_000, 0),
     rateLimit: rateLimit(env),
     tracing: {

@@ -1,7 +1,12 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { activeTraceIds } from './observability/spans.ts';
 
-export type { Logger };
+export type { Logger, DestinationStream };
+
+/** Where log lines go by default: stdout, written asynchronously in whole lines. */
+export function createLogDestination(): DestinationStream & { flushSync(): void } {
+  return pino.destination({ sync: false });
+}
 
 /** Paths never written to logs: keys, secrets, card data. */
 export const REDACT_PATHS = [
@@ -17,7 +22,7 @@ export const REDACT_PATHS = [
 ];
 
 /** JSON logs, one line per event, with the service name on every line. */
-export function createLogger(opts: { level?: string; service?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+export function createLogger(opts: { level?: string; service?: string; destination?: DestinationStream } = {}): Logger {
   return pino(
     {
       level: opts.level ?? 'info',
@@ -27,6 +32,6 @@ export function createLogger(opts: { level?: string; service?: string; destinati
       // trace_id and span_id of the active span on every line (nothing when tracing is off)
       mixin: activeTraceIds,
     },
-    opts.destination ?? pino.destination({ sync: false }),
+    opts.destination ?? createLogDestination(),
   );
 }

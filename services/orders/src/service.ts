@@ -24,8 +24,7 @@ export function createOrdersService(): ServiceModule {
         handler: onSagaReply(db, ctx.logger),
         concurrency: 32,
       });
-      const sweep = startPaymentDeadlineSweep({ db, logger: ctx.logger, ...ctx.config.paymentDeadline });
-      ctx.onStop(() => sweep.stop());
+      ctx.job(() => startPaymentDeadlineSweep({ db, logger: ctx.logger, ...ctx.config.paymentDeadline }));
       // The read model follows the orders' own events (its own consumer, so it never holds up the saga).
       ctx.subscribe({ consumer: 'orders-read-model', subjects: READ_MODEL_EVENTS.map((t) => subjectFor(t)), handler: onOrderEvent(db, cache), concurrency: 32 });
       ctx.subscribe({ consumer: 'orders-catalog', subjects: [subjectFor('ProductUpserted')], handler: onProductUpserted(db) });

@@ -26,7 +26,8 @@ function throttled(logger: Logger): (error: unknown) => void {
 }
 
 /**
- * Embedded mode: in-process LRU caches and marks. Distributed mode: Redis (shared by every
+ * Embedded mode: in-process LRU caches (kept coherent across the edge and pipeline threads of one
+ * data dir by a BroadcastChannel) and marks. Distributed mode: Redis (shared by every
  * instance, fail-fast: no offline queue, 250 ms command timeout) with a small local tier.
  */
 export function openReadPath(config: Config, logger: Logger, metrics: Metrics): ReadPath {
@@ -55,7 +56,7 @@ export function openReadPath(config: Config, logger: Logger, metrics: Metrics): 
         const tier =
           redis && subscriber
             ? createRedisTier({ redis, subscriber, prefix: `${prefix}cache:${name}:`, localMaxEntries: rp.localMaxEntries, localTtlMs: rp.localTtlMs, onError })
-            : createMemoryTier({ maxEntries: rp.cacheMaxEntries });
+            : createMemoryTier({ maxEntries: rp.cacheMaxEntries, channel: `orderflow:${config.dataDir}:cache:${name}` });
         tiers.push(tier);
         c = createCache({ name, tier, ttlMs: rp.cacheTtlMs, metrics });
       }

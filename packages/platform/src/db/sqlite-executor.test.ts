@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promiseHooks } from 'node:v8';
+import SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { openSqliteDatabase } from './sqlite.ts';
 import type { Database, Migration } from './database.ts';
@@ -113,6 +114,42 @@ test('survives a reopen: what was committed is in the file', async () => {
     const b = await openSqliteDatabase<Notes>({ file, migrations: [notes] });
     assert.deepEqual(await bodies(b), ['kept']);
     await b.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a transaction begins IMMEDIATE and, while another connection holds the write lock, waits on a timer with the event loop free', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sqlite-executor-'));
+  try {
+    const file = join(dir, 'notes.db');
+    const db = await openSqliteDatabase<Notes>({ file, migrations: [notes] });
+    const other = new SQLite(file, { timeout: 0 });
+    try {
+      other.exec('begin immediate'); // the other thread of embedded mode, mid-commit
+      let ticks = 0;
+      const timer = setInterval(() => (ticks += 1), 5);
+      const tx = db.transaction(async (trx) => {
+        await trx.insertInto('notes').values({ id: 1, body: 'after the lock' }).execute();
+      });
+      await new Promise((r) => setTimeout(r, 60));
+      assert.ok(ticks >= 5, `the event loop ran ${ticks} timer ticks while the transaction waited`);
+      other.exec('commit');
+      await tx;
+      clearInterval(timer);
+      assert.deepEqual(await bodies(db), ['after the lock']);
+      // A read-then-write transaction cannot lose its upgrade to a commit in between: it held the lock from BEGIN.
+      other.exec("insert into notes values (2, 'other')");
+      await db.transaction(async (trx) => {
+        const n = (await trx.selectFrom('notes').selectAll().execute()).length;
+        assert.throws(() => other.exec("insert into notes values (9, 'blocked')"), /database is locked/);
+        await trx.insertInto('notes').values({ id: 3, body: `after ${n}` }).execute();
+      });
+      assert.deepEqual(await bodies(db), ['after the lock', 'other', 'after 2']);
+    } finally {
+      other.close();
+      await db.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -50,6 +50,42 @@ class Gate {
   }
 }
 
+/** How long a transaction waits for the write lock before it fails with SQLITE_BUSY (as `busy_timeout`). */
+const LOCK_WAIT_MS = 5_000;
+
+/**
+ * Begins a transaction `IMMEDIATE`: it takes the write lock at BEGIN. A deferred transaction that
+ * reads and then writes would instead fail at once with SQLITE_BUSY whenever another connection
+ * (the other thread of embedded mode) committed in between: the busy timeout does not apply to
+ * that upgrade. While another connection holds the lock, BEGIN is retried every millisecond on a
+ * timer instead of in SQLite's busy handler, which sleeps the whole thread (1, 2, 5 … 100 ms at a
+ * time): the event loop keeps answering other requests while this one waits. Returns undefined
+ * when the lock was free (no promise on the common path).
+ */
+function beginImmediate(source: StatementSource): Promise<void> | undefined {
+  const attempt = (): boolean => {
+    source.prepare('pragma busy_timeout = 0').run();
+    try {
+      source.prepare('begin immediate').run();
+      return true;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY') throw error;
+      return false;
+    } finally {
+      source.prepare(`pragma busy_timeout = ${LOCK_WAIT_MS}`).run();
+    }
+  };
+  if (attempt()) return undefined;
+  const deadline = performance.now() + LOCK_WAIT_MS;
+  return (async () => {
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (attempt()) return;
+      if (performance.now() > deadline) throw Object.assign(new Error(`database is locked (waited ${LOCK_WAIT_MS} ms for the write lock)`), { code: 'SQLITE_BUSY' });
+    }
+  })();
+}
+
 function run<R>(source: StatementSource, q: CompiledQuery): QueryResult<R> {
   const stmt = source.prepare(q.sql);
   if (stmt.reader) return { rows: stmt.all(q.parameters as unknown[]) as R[] };
@@ -137,7 +173,7 @@ export function createSqliteSession<DB>(source: StatementSource): SqliteSession<
       return connection;
     },
     releaseConnection: async () => gate.release(),
-    beginTransaction: async () => void exec('begin'),
+    beginTransaction: async () => beginImmediate(source),
     commitTransaction: async () => void exec('commit'),
     rollbackTransaction: async () => void exec('rollback'),
     destroy: async () => source.close(),
@@ -154,7 +190,8 @@ export function createSqliteSession<DB>(source: StatementSource): SqliteSession<
       let open = true;
       const trx = new Transaction<DB>({ ...props, executor: new DirectExecutor(source, undefined, { provideConnection: (consumer) => consumer(connection) }, () => open) });
       try {
-        exec('begin');
+        const locked = beginImmediate(source);
+        if (locked) await locked;
         try {
           const out = await fn(trx);
           exec('commit');

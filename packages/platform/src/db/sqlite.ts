@@ -18,6 +18,12 @@ export interface SqliteOptions {
   statementCache?: boolean;
   /** Names the database in spans (`db.namespace`); default the file's base name. */
   name?: string;
+  /**
+   * Checkpoint the WAL from this connection when it passes 1000 pages (SQLite's default). A commit
+   * that triggers one copies pages and fsyncs on the committing thread; a split system's edge turns
+   * it off and leaves checkpoints to the pipeline's connections to the same file. Default true.
+   */
+  autoCheckpoint?: boolean;
 }
 
 /** better-sqlite3 with a bounded cache of prepared statements, in the shape Kysely's SqliteDialect takes. */
@@ -52,6 +58,7 @@ export async function openSqliteDatabase<DB>(opts: SqliteOptions): Promise<Datab
   raw.pragma('synchronous = NORMAL');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
+  if (opts.autoCheckpoint === false) raw.pragma('wal_autocheckpoint = 0');
   const session = createSqliteSession<DB>(opts.statementCache === false ? raw : withStatementCache(raw));
   const db = session.db;
   await runMigrations(db as Kysely<any>, 'sqlite', opts.migrations);

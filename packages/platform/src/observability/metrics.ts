@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { isMainThread } from 'node:worker_threads';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventEnvelope } from '@orderflow/contracts';
 import type { Broker } from '../broker/broker.ts';
 import type { OutboxRelay } from '../outbox/relay.ts';
@@ -30,7 +31,8 @@ const STATUS_OF_EVENT: Record<string, string> = {
 
 /** What the scrape-time gauges read: the broker and each service's outbox relay. */
 export interface MetricSources {
-  broker: Broker;
+  /** Absent on a split system's edge: the pipeline reports the consumers. */
+  broker?: Broker;
   relays: ReadonlyArray<{ service: string; relay: OutboxRelay }>;
   /** The resilience kit's policies: their bulkhead queues are read at scrape time. */
   resilience?: { stats(): ReadonlyArray<{ dependency: string; queued: number }> };
@@ -60,11 +62,25 @@ export interface Metrics {
   bindSources(sources: MetricSources | undefined): void;
   /** Orders by status so far (for the dashboard). */
   ordersByStatus(): Promise<Record<string, number>>;
+  /** Another thread's metrics (a split embedded system's pipeline), merged into every read below. */
+  addPeer(peer: () => Promise<MetricsSnapshot>): void;
+  /** This registry's metrics merged with its peers' (counters summed, breaker states by the worst). */
+  snapshot(): Promise<MetricsSnapshot>;
+  /** `snapshot()` in the Prometheus text format: what `/metrics` serves. */
+  text(): Promise<string>;
 }
 
-export function createMetrics(): Metrics {
+/** Metrics as JSON, as one registry reports them and another thread can receive them. */
+export type MetricsSnapshot = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
+/**
+ * `processDefaults`: the Node and process metrics (`nodejs_*`, `process_*`); default only on the main
+ * thread, since a worker thread's would count the same process twice.
+ */
+export function createMetrics(opts: { processDefaults?: boolean } = {}): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  if (opts.processDefaults ?? isMainThread) collectDefaultMetrics({ register: registry });
+
   // prom-client names these gauges *_total, which promtool rejects; the per-type nodejs_active_* gauges stay.
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
   let sources: MetricSources | undefined;
@@ -81,7 +97,15 @@ export function createMetrics(): Metrics {
   const orders = new Counter({ name: 'orderflow_orders_total', help: 'Orders that reached a status.', labelNames: ['status'] as const, registers: [registry] });
   for (const s of Object.values(STATUS_OF_EVENT)) orders.inc({ status: s }, 0);
 
-  const stats = async () => (sources ? sources.broker.stats() : []);
+  const stats = async () => (sources?.broker ? sources.broker.stats() : []);
+  const peers: Array<() => Promise<MetricsSnapshot>> = [];
+  const merged = async () => {
+    const local = await registry.getMetricsAsJSON();
+    if (peers.length === 0) return undefined;
+    // A peer that does not answer (stopping, or gone) costs its series, never the scrape.
+    const others = await Promise.all(peers.map((p) => p().catch(() => [] as MetricsSnapshot)));
+    return AggregatorRegistry.aggregate([local, ...others]);
+  };
   const outbox = async () => (sources ? Promise.all(sources.relays.map(async (r) => ({ service: r.service, ...(await r.relay.pending()) }))) : []);
 
   new Gauge({
@@ -125,7 +149,7 @@ export function createMetrics(): Metrics {
   const redeliveries = new Counter({ name: 'orderflow_consumer_redeliveries_total', help: 'Failed deliveries scheduled for another attempt, per consumer.', labelNames: ['consumer'] as const, registers: [registry], collect: zeroPerConsumer });
   const deadLetters = new Counter({ name: 'orderflow_dead_letters_total', help: 'Messages moved to dead letters, per consumer.', labelNames: ['consumer'] as const, registers: [registry], collect: zeroPerConsumer });
 
-  const breaker = new Gauge({ name: 'orderflow_circuit_breaker_state', help: 'Circuit breaker state per dependency: 0 closed, 1 half-open, 2 open.', labelNames: ['dependency'] as const, registers: [registry] });
+  const breaker = new Gauge({ name: 'orderflow_circuit_breaker_state', help: 'Circuit breaker state per dependency: 0 closed, 1 half-open, 2 open.', labelNames: ['dependency'] as const, registers: [registry], aggregator: 'max' });
   const bulkhead = new Gauge({
     name: 'orderflow_bulkhead_queue_length',
     help: 'Calls waiting for a bulkhead slot, per bulkhead.',
@@ -187,8 +211,19 @@ export function createMetrics(): Metrics {
       sources = s;
     },
     async ordersByStatus() {
-      const m = await orders.get();
-      return Object.fromEntries(m.values.map((v) => [String(v.labels.status), v.value]));
+      const m = (await this.snapshot()).find((x) => x.name === 'orderflow_orders_total');
+      return Object.fromEntries((m?.values ?? []).map((v) => [String(v.labels.status), v.value]));
+    },
+    addPeer(peer) {
+      peers.push(peer);
+    },
+    async snapshot() {
+      const all = await merged();
+      return all ? all.getMetricsAsJSON() : registry.getMetricsAsJSON();
+    },
+    async text() {
+      const all = await merged();
+      return all ? all.metrics() : registry.metrics();
     },
   };
 }

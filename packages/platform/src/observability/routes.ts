@@ -31,16 +31,14 @@ async function denied(req: FastifyRequest, reply: FastifyReply) {
 
 type Values = Array<{ labels: Record<string, string | number>; value: number }>;
 
-async function gauge(metrics: Metrics, name: string): Promise<Values> {
-  const m = metrics.registry.getSingleMetric(name);
-  return m ? ((await m.get()).values as Values) : [];
+function gauge(snapshot: Awaited<ReturnType<Metrics['snapshot']>>, name: string): Values {
+  return (snapshot.find((m) => m.name === name)?.values ?? []) as Values;
 }
 
 /** What the dashboard page polls: live series, gauges and the slowest requests of the last 15 minutes. */
 export async function dashboardData(deps: ObservabilityRouteDeps) {
-  const [pending, age, lag, dead, breakers] = await Promise.all(
-    ['orderflow_outbox_pending', 'orderflow_outbox_oldest_age_seconds', 'orderflow_consumer_lag_messages', 'orderflow_dead_letters', 'orderflow_circuit_breaker_state'].map((n) => gauge(deps.metrics, n)),
-  );
+  const snapshot = await deps.metrics.snapshot();
+  const [pending, age, lag, dead, breakers] = ['orderflow_outbox_pending', 'orderflow_outbox_oldest_age_seconds', 'orderflow_consumer_lag_messages', 'orderflow_dead_letters', 'orderflow_circuit_breaker_state'].map((n) => gauge(snapshot, n));
   const report = deps.spanDb ? slowRequests(deps.spanDb, { sinceMs: Date.now() - 15 * 60_000, limit: 8, scanLimit: 50_000 }) : undefined;
   return {
     now: Date.now(),
@@ -57,7 +55,7 @@ export async function dashboardData(deps: ObservabilityRouteDeps) {
 export function registerObservabilityRoutes(app: FastifyInstance, deps: ObservabilityRouteDeps): void {
   const hide = { hide: true } as object;
   app.get('/metrics', { schema: hide }, async (_req, reply) => {
-    const text = await deps.metrics.registry.metrics();
+    const text = await deps.metrics.text();
     return reply.type(deps.metrics.registry.contentType).send(text);
   });
   app.get('/dashboard', { schema: hide }, async (req, reply) => {

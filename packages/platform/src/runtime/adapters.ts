@@ -70,8 +70,8 @@ export function serviceDatabaseName(config: Config, service: string): string {
  * (created with its own role when missing and provisioning is on), with migrations applied; with
  * `kit`, PostgreSQL connections and statements run under its `postgres` policies.
  */
-export async function openServiceDatabase(config: Config, service: string, migrations: readonly Migration[], logger: Logger, kit?: ResilienceKit): Promise<Database> {
-  if (config.distributed.mode !== 'distributed') return openSqliteDatabase({ file: join(config.dataDir, `${service}.db`), migrations });
+export async function openServiceDatabase(config: Config, service: string, migrations: readonly Migration[], logger: Logger, kit?: ResilienceKit, opts: { autoCheckpoint?: boolean } = {}): Promise<Database> {
+  if (config.distributed.mode !== 'distributed') return openSqliteDatabase({ file: join(config.dataDir, `${service}.db`), migrations, ...opts });
   const pgc = config.distributed.postgres;
   const name = serviceDatabaseName(config, service);
   const spec = { database: name, role: name };

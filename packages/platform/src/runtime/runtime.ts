@@ -19,7 +19,9 @@ import { resilientBroker } from '../resilience/resilient-broker.ts';
 import { failOpenRateLimitStore } from '../resilience/resilient-rate-limit-store.ts';
 import type { ServiceContext, ServiceModule } from './service.ts';
 import { setOutboxHeaderSource } from '../outbox/outbox.ts';
-import { processMetrics, type Metrics } from '../observability/metrics.ts';
+import { processMetrics, type Metrics, type MetricsSnapshot } from '../observability/metrics.ts';
+import type { DependencyStats } from '../resilience/dependency-policy.ts';
+import { mergeResilienceStats } from './resilience-routes.ts';
 import { traceHeaders } from '../observability/spans.ts';
 import { registerObservabilityRoutes } from '../observability/routes.ts';
 import type { SpanStore } from '../observability/span-store.ts';
@@ -41,6 +43,31 @@ export interface RuntimeOptions {
   metrics?: Metrics;
   /** The local span store, when tracing keeps one: the dashboard's slowest requests come from it. */
   spanStore?: SpanStore | undefined;
+  /**
+   * What this runtime runs (default `all`). Embedded mode splits one system over two threads:
+   * `edge` serves HTTP (routes, intake, reads, admin, /metrics) and hands every outbox commit to
+   * `onOutboxCommit`; `pipeline` runs the outbox relays, the consumers and the background jobs, and
+   * listens on no port. See docs/architecture.md.
+   */
+  role?: RuntimeRole;
+  /** `edge` role: told after each commit that may have written outbox rows (the pipeline's relay publishes them). */
+  onOutboxCommit?: (service: string) => void;
+  /** `pipeline` role: the edge's overload signal (consumers step back while it is true). */
+  isEdgeBusy?: () => boolean;
+  /** `edge` role: runs after the services are set up, before the port opens (e.g. starting the pipeline). */
+  beforeListen?: () => Promise<void>;
+  /** `edge` role: runs once the port is open, before the runtime reports itself started (e.g. letting the pipeline consume). */
+  afterListen?: () => Promise<void>;
+  /** Metrics and resilience stats of the other half of a split system, merged into /metrics, the dashboard and /v1/admin/resilience. */
+  peer?: RuntimePeer;
+}
+
+export type RuntimeRole = 'all' | 'edge' | 'pipeline';
+
+/** The other thread of a split embedded system, as the edge sees it. */
+export interface RuntimePeer {
+  metrics(): Promise<MetricsSnapshot>;
+  resilience(): Promise<DependencyStats[]>;
 }
 
 export interface Runtime {
@@ -50,6 +77,17 @@ export interface Runtime {
   readonly adminKey: string;
   readonly url: string;
   readonly metrics: Metrics;
+  /** The edge is shedding load (event loop, memory or requests in flight past their limit). */
+  busy(): boolean;
+  /** Wakes the outbox relay of `service` (a commit elsewhere may have written rows); no-op without relays. */
+  notifyOutbox(service: string): void;
+  /**
+   * Starts the consumers and outbox relays. Every role but `pipeline` has done it before the
+   * port opened; a pipeline waits to be told, so it consumes only once its edge is up.
+   */
+  startConsumers(): Promise<void>;
+  /** Stats of the resilience kit's policies in this runtime. */
+  resilienceStats(): DependencyStats[];
   /** Graceful: refuse new requests, drain requests and handlers in flight, publish the outbox, close. */
   stop(): Promise<void>;
 }
@@ -73,11 +111,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   setOutboxHeaderSource(() => traceHeaders());
   // The edge's load, known once it is registered below: consumers step back while it is busy.
   let edge: EdgePressure | undefined;
+  const role = opts.role ?? 'all';
+  const consumes = role !== 'edge';
+  const serves = role !== 'pipeline';
   const broker = await openBroker(
     config,
     logger,
     { onRedelivery: (consumer) => metrics.redelivery(consumer), onDeadLetter: (consumer) => metrics.deadLetter(consumer) },
-    () => edge?.busy() ?? false,
+    opts.isEdgeBusy ?? (() => edge?.busy() ?? false),
   );
 
   let ready = false;
@@ -100,27 +141,41 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     : undefined;
   const readPath = openReadPath(config, logger, metrics);
   const http = await createHttpServer({ logger, isReady: () => ready, metrics, ...rateLimitOptions(config, rateLimitStore) });
-  registerAdminRoutes(http, { broker, adminKey: admin.key });
-  registerObservabilityRoutes(http, { metrics, adminKey: admin.key, spanDb: opts.spanStore?.db });
+  const peer = opts.peer;
+  if (peer) metrics.addPeer(() => peer.metrics());
   const shedCounts: Record<string, number> = { in_flight: 0, event_loop_delay: 0, heap: 0 };
-  edge = await registerLoadShedding(http, { ...config.shedding, onShed: (reason) => void shedCounts[reason]!++ });
-  registerResilienceRoutes(http, { kit, adminKey: admin.key, shed: () => ({ ...shedCounts }) });
+  if (serves) {
+    registerAdminRoutes(http, { broker, adminKey: admin.key });
+    registerObservabilityRoutes(http, { metrics, adminKey: admin.key, spanDb: opts.spanStore?.db });
+    edge = await registerLoadShedding(http, { ...config.shedding, onShed: (reason) => void shedCounts[reason]!++ });
+    registerResilienceRoutes(http, {
+      adminKey: admin.key,
+      stats: async () => (peer ? mergeResilienceStats(kit.stats(), await peer.resilience()) : kit.stats()),
+      shed: () => ({ ...shedCounts }),
+    });
+  }
   // Every publish (the outbox relays') runs under the broker's policy; the relay is its retry layer.
   const publisher = resilientBroker(broker, kit.policy('broker'));
 
   for (const service of opts.services) {
     const log = logger.child({ service: service.name });
-    const db = await openServiceDatabase(config, service.name, [...platformMigrations, ...service.migrations], log, kit);
+    // A split edge leaves WAL checkpoints (page copies and an fsync) to the pipeline's connections.
+    const db = await openServiceDatabase(config, service.name, [...platformMigrations, ...service.migrations], log, kit, { autoCheckpoint: role !== 'edge' });
     databases.push(db);
-    const relay = createOutboxRelay({
-      db,
-      broker: publisher,
-      onPublishError: (error, attempt) => log.error({ err: error, attempt }, 'outbox publish failed; retrying'),
-      onPublished: (_count, events) => metrics.observePublished(events),
-    });
-    relaySources.push({ service: service.name, relay });
-    db.onCommit(() => relay.notify());
-    relays.push(relay);
+    if (consumes) {
+      const relay = createOutboxRelay({
+        db,
+        broker: publisher,
+        onPublishError: (error, attempt) => log.error({ err: error, attempt }, 'outbox publish failed; retrying'),
+        onPublished: (_count, events) => metrics.observePublished(events),
+      });
+      relaySources.push({ service: service.name, relay });
+      db.onCommit(() => relay.notify());
+      relays.push(relay);
+    } else {
+      const tell = opts.onOutboxCommit;
+      if (tell) db.onCommit(() => tell(service.name));
+    }
     const ctx: ServiceContext = {
       name: service.name,
       config,
@@ -130,7 +185,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       http,
       adminKey: admin.key,
       readPath,
-      subscribe: (s) => broker.subscribe({ ...s, consumer: s.consumer ?? service.name }),
+      subscribe: (s) => {
+        if (consumes) broker.subscribe({ ...s, consumer: s.consumer ?? service.name });
+      },
+      job: (start) => {
+        if (!consumes) return;
+        const job = start();
+        stopHooks.push(() => job.stop());
+      },
       onStop: (fn) => stopHooks.push(fn),
     };
     http.setRouteOwner(service.name);
@@ -138,15 +200,29 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     http.setRouteOwner(undefined);
   }
 
-  metrics.bindSources({ broker, relays: relaySources, resilience: kit });
-  await broker.start();
-  for (const r of relays) r.start();
-  await http.listen({ host: config.host, port: config.port });
-  const address = http.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  // A split edge reports neither consumers nor outboxes: the pipeline's metrics do, once.
+  metrics.bindSources(consumes ? { broker, relays: relaySources, resilience: kit } : { relays: [], resilience: kit });
+  let consuming: Promise<void> | undefined;
+  const startConsumers = () =>
+    (consuming ??= (async () => {
+      if (consumes) await broker.start();
+      for (const r of relays) r.start();
+    })());
+  if (role !== 'pipeline') await startConsumers();
+  let url = '';
+  if (serves) {
+    await opts.beforeListen?.();
+    await http.listen({ host: config.host, port: config.port });
+    const address = http.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    await opts.afterListen?.();
+  }
   ready = true;
-  logger.info({ url, mode: config.distributed.mode, dataDir: config.dataDir, services: opts.services.map((s) => s.name), adminKeyFile: admin.file }, 'orderflow started');
+  logger.info(
+    { url: url || undefined, role, mode: config.distributed.mode, dataDir: config.dataDir, services: opts.services.map((s) => s.name), adminKeyFile: admin.file },
+    role === 'pipeline' ? 'orderflow pipeline started' : 'orderflow started',
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -168,7 +244,20 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       logger.flush();
     })());
 
-  return { http, broker, logger, adminKey: admin.key, url, metrics, stop };
+  const relayOf = new Map(relaySources.map((r) => [r.service, r.relay]));
+  return {
+    http,
+    broker,
+    logger,
+    adminKey: admin.key,
+    url,
+    metrics,
+    busy: () => edge?.busy() ?? false,
+    notifyOutbox: (service) => relayOf.get(service)?.notify(),
+    startConsumers,
+    resilienceStats: () => kit.stats(),
+    stop,
+  };
 }
 
 /** Stops the runtime on SIGTERM and SIGINT; a second signal exits at once. */

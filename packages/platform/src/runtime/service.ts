@@ -18,6 +18,11 @@ export interface ServiceContext {
   readonly readPath: ReadPath;
   /** Durable subscription; the consumer name defaults to the service name. */
   subscribe(opts: Omit<SubscribeOptions, 'consumer'> & { consumer?: string }): void;
+  /**
+   * A background job (a sweep, a timer) started where the consumers run: not on a split system's
+   * edge thread. `start` returns what stops it at shutdown.
+   */
+  job(start: () => { stop(): Promise<void> | void }): void;
   /** Runs at shutdown, after HTTP and consumers have drained, before the database closes. */
   onStop(fn: () => Promise<void> | void): void;
 }
