@@ -52,6 +52,7 @@ class Gate {
 
 /** How long a transaction waits for the write lock before it fails with SQLITE_BUSY (as `busy_timeout`). */
 const LOCK_WAIT_MS = 5_000;
+const RESTORE_BUSY_TIMEOUT = 'pragma busy_timeout = 5000'; // LOCK_WAIT_MS
 
 /**
  * Begins a transaction `IMMEDIATE`: it takes the write lock at BEGIN. A deferred transaction that
@@ -72,7 +73,7 @@ function beginImmediate(source: StatementSource): Promise<void> | undefined {
       if ((error as { code?: unknown }).code !== 'SQLITE_BUSY') throw error;
       return false;
     } finally {
-      source.prepare(`pragma busy_timeout = ${LOCK_WAIT_MS}`).run();
+      source.prepare(RESTORE_BUSY_TIMEOUT).run();
     }
   };
   if (attempt()) return undefined;
