@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, Kysely, SqliteDialect, type Dialect } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database, Migration } from './database.ts';
 import { runMigrations } from './migrate.ts';
+import { createSqliteSession, type StatementSource } from './sqlite-executor.ts';
 import { SpanKind, withSpan } from '../observability/spans.ts';
 
 export interface SqliteOptions {
@@ -26,10 +27,13 @@ export interface SqliteOptions {
 }
 
 /** better-sqlite3 with a bounded cache of prepared statements, in the shape Kysely's SqliteDialect takes. */
-function withStatementCache(raw: SQLite.Database, max = 1000) {
+function withStatementCache(raw: SQLite.Database, max = 1000): StatementSource {
   const cache = new Map<string, SQLite.Statement>();
   return {
     close: () => raw.close(),
+    get inTransaction() {
+      return raw.inTransaction;
+    },
     prepare(sql: string): SQLite.Statement {
       let stmt = cache.get(sql);
       if (stmt === undefined) {
@@ -38,48 +42,6 @@ function withStatementCache(raw: SQLite.Database, max = 1000) {
         cache.set(sql, stmt);
       }
       return stmt;
-    },
-  };
-}
-
-/** How long a transaction waits for the write lock before it fails with SQLITE_BUSY (as `busy_timeout`). */
-const LOCK_WAIT_MS = 5_000;
-
-/**
- * Kysely's SQLite dialect with every transaction begun `IMMEDIATE`: it takes the write lock at
- * BEGIN. A deferred transaction that reads and then writes would instead fail at once with
- * SQLITE_BUSY whenever another connection (the other thread of embedded mode) committed in between:
- * the busy timeout does not apply to that upgrade.
- *
- * While another connection holds the lock, BEGIN is retried every millisecond on a timer instead of
- * in SQLite's busy handler, which sleeps the whole thread (1, 2, 5 … 100 ms at a time): the event
- * loop keeps answering other requests (reads need no lock) while this one waits.
- */
-function immediateTransactions(base: SqliteDialect, raw: SQLite.Database): Dialect {
-  const noWait = raw.prepare('pragma busy_timeout = 0');
-  const wait = raw.prepare('pragma busy_timeout = 5000'); // LOCK_WAIT_MS
-  return {
-    createAdapter: () => base.createAdapter(),
-    createIntrospector: (db) => base.createIntrospector(db),
-    createQueryCompiler: () => base.createQueryCompiler(),
-    createDriver() {
-      const driver = base.createDriver();
-      driver.beginTransaction = async (connection) => {
-        const deadline = performance.now() + LOCK_WAIT_MS;
-        for (;;) {
-          noWait.run();
-          try {
-            await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-            return;
-          } catch (error) {
-            if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || performance.now() > deadline) throw error;
-          } finally {
-            wait.run();
-          }
-          await new Promise((resolve) => setTimeout(resolve, 1));
-        }
-      };
-      return driver;
     },
   };
 }
@@ -97,8 +59,8 @@ export async function openSqliteDatabase<DB>(opts: SqliteOptions): Promise<Datab
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
   if (opts.autoCheckpoint === false) raw.pragma('wal_autocheckpoint = 0');
-  const database = opts.statementCache === false ? raw : withStatementCache(raw);
-  const db = new Kysely<DB>({ dialect: immediateTransactions(new SqliteDialect({ database: database as SQLite.Database }), raw) });
+  const session = createSqliteSession<DB>(opts.statementCache === false ? raw : withStatementCache(raw));
+  const db = session.db;
   await runMigrations(db as Kysely<any>, 'sqlite', opts.migrations);
   const listeners: Array<() => void> = [];
   const dbName = opts.name ?? basename(opts.file).replace(/\.db$/, '');
@@ -108,7 +70,7 @@ export async function openSqliteDatabase<DB>(opts: SqliteOptions): Promise<Datab
     db,
     read: db,
     async transaction(fn) {
-      const out = await withSpan(txName, { kind: SpanKind.CLIENT, attributes: { 'db.system': 'sqlite', 'db.namespace': dbName } }, () => db.transaction().execute(fn));
+      const out = await withSpan(txName, { kind: SpanKind.CLIENT, attributes: { 'db.system': 'sqlite', 'db.namespace': dbName } }, () => session.transaction(fn));
       for (const l of listeners) l();
       return out;
     },

@@ -12,6 +12,13 @@ export interface SpanStoreOptions {
   flushMs?: number;
   /** Spans buffered at most between flushes; more are dropped (and counted). Default 20 000. */
   maxBuffered?: number;
+  /**
+   * How long a flush waits for another writer of the same file (another thread or process) before
+   * it leaves its batch for the next flush. SQLite's busy handler sleeps the thread, and with it
+   * the event loop; the pipeline worker's batches are ten times the edge's, so by default a flush
+   * does not wait at all. Default 0 ms.
+   */
+  writeWaitMs?: number;
 }
 
 export interface SpanStore extends SpanSink {
@@ -40,20 +47,26 @@ create table if not exists spans (
   order_id text,
   attrs text not null
 );
+-- Spans are read by trace (spansOfTrace) or newest first by seq (slowRequests): one index, as
+-- each index costs every insert. spans_kind_start served no query; files that have it lose it.
 create index if not exists spans_trace on spans(trace_id);
-create index if not exists spans_kind_start on spans(kind, start_ms);
+drop index if exists spans_kind_start;
 `;
 
-/** Opens the store's file with its schema (WAL, so the CLI can read while the server writes). */
+/**
+ * Opens the store's file with its schema (WAL, so the CLI can read while the server writes, and
+ * several writers — threads or processes — can share one file, one commit at a time).
+ */
 export function openSpanDatabase(file: string, opts: { readonly?: boolean } = {}): SQLite.Database {
   if (!opts.readonly) mkdirSync(dirname(file), { recursive: true });
   const db = new SQLite(file, opts.readonly ? { readonly: true, fileMustExist: true } : {});
+  // First, so that switching to WAL and creating the schema wait for a writer opening the file at the same time.
+  db.pragma('busy_timeout = 5000');
   if (!opts.readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = OFF'); // spans are diagnostics: losing the last ones in a power cut is fine
     db.exec(SCHEMA);
   }
-  db.pragma('busy_timeout = 5000');
   return db;
 }
 
@@ -66,6 +79,7 @@ export function createSpanStore(opts: SpanStoreOptions): SpanStore {
   const maxSpans = opts.maxSpans ?? 200_000;
   const maxBuffered = opts.maxBuffered ?? 20_000;
   const db = openSpanDatabase(opts.file);
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.writeWaitMs ?? 0))}`);
   const insert = db.prepare(
     `insert into spans (trace_id, span_id, parent_id, name, kind, service, start_ms, duration_ms, status, route, customer_id, order_id, attrs)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -103,9 +117,26 @@ export function createSpanStore(opts: SpanStoreOptions): SpanStore {
     if (buffer.length === 0 || closed) return;
     const spans = buffer;
     buffer = [];
-    writeAll(spans);
+    try {
+      writeAll(spans);
+    } catch (error) {
+      // Another writer holds the file (SQLITE_BUSY): the batch was rolled back; keep it for the next flush.
+      if ((error as { code?: string }).code?.startsWith('SQLITE_BUSY') !== true) {
+        droppedCount += spans.length;
+        throw error;
+      }
+      const room = Math.max(0, maxBuffered - buffer.length);
+      droppedCount += Math.max(0, spans.length - room);
+      buffer = spans.slice(0, room).concat(buffer);
+    }
   };
-  const timer = setInterval(flush, opts.flushMs ?? 250);
+  const timer = setInterval(() => {
+    try {
+      flush();
+    } catch {
+      // Counted in dropped(); diagnostics must not take the server down (e.g. a full disk).
+    }
+  }, opts.flushMs ?? 250);
   timer.unref();
 
   return {
@@ -118,6 +149,7 @@ export function createSpanStore(opts: SpanStoreOptions): SpanStore {
     dropped: () => droppedCount,
     close() {
       clearInterval(timer);
+      db.pragma('busy_timeout = 5000'); // the last batch may wait for the other writer
       flush();
       closed = true;
       db.close();

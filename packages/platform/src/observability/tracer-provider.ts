@@ -46,6 +46,16 @@ function randomHex(bytes: number): string {
   return s;
 }
 
+/**
+ * A new trace id: 48 bits of millisecond time, then 80 random bits (the right-most 7 bytes stay
+ * random, as W3C trace context level 2 asks). Ids that start with the time land next to each
+ * other in the span store's trace index instead of all over it: a random id costs that index a
+ * page visit per span (`npm run bench:tracing-micro` shows the store's share).
+ */
+function newTraceId(): string {
+  return Date.now().toString(16).padStart(12, '0') + randomHex(10);
+}
+
 // performance.now() is monotonic; anchor it once to wall time.
 const origin = Date.now() - performance.now();
 const nowMs = () => origin + performance.now();
@@ -144,7 +154,7 @@ class LocalTracer implements Tracer {
     const parentCtx = parent?.spanContext();
     const hasParent = parentCtx !== undefined && isSpanContextValid(parentCtx);
     const spanContext: SpanContext = {
-      traceId: hasParent ? parentCtx.traceId : randomHex(16),
+      traceId: hasParent ? parentCtx.traceId : newTraceId(),
       spanId: randomHex(8),
       traceFlags: TraceFlags.SAMPLED,
     };

@@ -154,3 +154,27 @@ test('log lines carry the active trace and span ids, and secrets are redacted', 
     for (const secret of ['ofk_0123456789abcdef', 'ofk_live_key', 'ofk_nested', 'sk_live_123', 'pm_card_4242', 'pm_card_visa']) assert.ok(!text.includes(secret), `${secret} was logged`);
     assert.equal(rec.apiKey, '[redacted]');
   }));
+
+test('a new trace id starts with the time in ms, so the store indexes it near its neighbours; a continued trace keeps its id', () =>
+  withDir(async (dir) => {
+    const tracing = registerTracing({ enabled: true, dataDir: dir });
+    try {
+      const before = Date.now();
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        await withSpan('root', {}, async () => void ids.push(traceHeaders().traceparent!.split('-')[1]!));
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      const after = Date.now();
+      for (const id of ids) {
+        assert.match(id, /^[0-9a-f]{32}$/);
+        const ms = parseInt(id.slice(0, 12), 16);
+        assert.ok(ms >= before && ms <= after, `${id} starts with ${ms}, not within [${before}, ${after}]`);
+      }
+      assert.deepEqual([...ids].sort(), ids, 'later traces sort later');
+      assert.equal(new Set(ids.map((id) => id.slice(12))).size, 3, 'the rest is random');
+      await withSpan('continued', { parent: contextFromHeaders({ traceparent: TP }) }, async () => assert.equal(traceHeaders().traceparent!.split('-')[1], '4bf92f3577b34da6a3ce929d0e0e4736'));
+    } finally {
+      await tracing.shutdown();
+    }
+  }));
