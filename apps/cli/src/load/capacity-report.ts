@@ -29,7 +29,7 @@ export function capacityMarkdown(r: CapacityResult, command: string): string {
   const baseline =
     r.baseline.source === 'flag'
       ? `${num(r.baseline.rate, 1)} req/s (given with --baseline)`
-      : `${num(r.baseline.rate, 1)} req/s, measured: ${r.scenario.baselineShare} × what ${r.baseline.probeConcurrency} workers got flat out in ${r.scenario.probeSeconds} s (${num(r.baseline.probeThroughput ?? NaN)} req/s), so 10x lies past the probed ceiling`;
+      : `${num(r.baseline.rate, 1)} req/s, measured: ${r.scenario.baselineShare} × what ${r.baseline.probeConcurrency} workers got flat out in ${r.scenario.probeSeconds} s, counting the time its backlog took to drain (${num(r.baseline.probeThroughput ?? NaN)} req/s), so 10x lies past the probed ceiling`;
   return [
     `# Capacity of ${r.target}`,
     '',

@@ -153,9 +153,12 @@ export async function runCapacity(opts: CapacityOptions): Promise<CapacityResult
       await settle(opts.url, s.settleSeconds);
       const probe = await closed(s.probeSeconds);
       if (probe.ok === 0) throw new Error(`the probe got no served answer from ${opts.url} (${probe.failed} failed)`);
-      baseline = { rate: round(Math.max(1, probe.throughput * s.baselineShare)), source: 'probe', probeThroughput: probe.throughput, probeConcurrency: s.probeConcurrency };
-      opts.log(`probe served ${probe.throughput.toFixed(0)} req/s; baseline ${baseline.rate} req/s`);
-      await settle(opts.url, s.settleSeconds);
+      // An accepted order is served when its pipeline has finished it: the probe's rate counts the
+      // time its backlog takes to drain (the intake alone can run far ahead of the pipeline).
+      const drainS = (await settle(opts.url, s.settleSeconds)) ?? s.settleSeconds;
+      const sustained = probe.throughput * (s.probeSeconds / (s.probeSeconds + drainS));
+      baseline = { rate: round(Math.max(1, sustained * s.baselineShare)), source: 'probe', probeThroughput: sustained, probeConcurrency: s.probeConcurrency };
+      opts.log(`probe answered ${probe.throughput.toFixed(0)} req/s and its backlog drained in ${drainS.toFixed(1)} s: ${sustained.toFixed(0)} req/s sustained; baseline ${baseline.rate} req/s`);
     }
     const rates = planRates(baseline.rate, opts.maxRate, s.maxMultiple);
     const steps: CapacityStep[] = [];
