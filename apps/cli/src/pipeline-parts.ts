@@ -7,6 +7,8 @@ import {
   resilientMailer,
   resilientPaymentProvider,
   type Config,
+  type Mailer,
+  type PaymentProvider,
   type ResilienceKit,
   type ServiceModule,
 } from '@orderflow/platform';
@@ -40,20 +42,31 @@ export async function openPipelineParts(config: Config): Promise<PipelineParts> 
       });
   const paymentUrl = config.payment.url ?? simulator!.url;
   const kit = createResilienceKit(config.resilience);
-  const provider = createStripeCompatibleProvider({ baseUrl: paymentUrl, secretKey: config.payment.secretKey, timeoutMs: config.payment.timeoutMs, maxConnections: config.resilience.payment.concurrency });
-  const rawMailer = config.mail.smtpUrl
-    ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from, timeoutMs: config.resilience.smtp.timeoutMs, maxConnections: config.resilience.smtp.concurrency })
-    : createFileSinkMailer({ dir: join(config.dataDir, 'mail'), from: config.mail.from });
-  const mailer = resilientMailer(rawMailer, kit.policy('smtp'));
+  const payments = openPaymentProvider(config, kit, paymentUrl);
+  const mailer = openMailer(config, kit);
   return {
     kit,
     paymentUrl,
     simulator: simulator !== undefined,
-    services: [createPaymentsService({ provider: resilientPaymentProvider(provider, kit.policy('payment')) }), createNotificationsService({ mailer })],
+    services: [createPaymentsService({ provider: payments.provider }), createNotificationsService({ mailer })],
     async close() {
-      await provider.close();
+      await payments.close();
       await mailer.close();
       await simulator?.close();
     },
   };
+}
+
+/** The Stripe-compatible provider client at `baseUrl`, under the kit's `payment` policy. */
+export function openPaymentProvider(config: Config, kit: ResilienceKit, baseUrl: string): { provider: PaymentProvider; close(): Promise<void> } {
+  const client = createStripeCompatibleProvider({ baseUrl, secretKey: config.payment.secretKey, timeoutMs: config.payment.timeoutMs, maxConnections: config.resilience.payment.concurrency });
+  return { provider: resilientPaymentProvider(client, kit.policy('payment')), close: () => client.close() };
+}
+
+/** SMTP at ORDERFLOW_SMTP_URL, or the file sink under `<dataDir>/mail`, under the kit's `smtp` policy. */
+export function openMailer(config: Config, kit: ResilienceKit): Mailer {
+  const raw = config.mail.smtpUrl
+    ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from, timeoutMs: config.resilience.smtp.timeoutMs, maxConnections: config.resilience.smtp.concurrency })
+    : createFileSinkMailer({ dir: join(config.dataDir, 'mail'), from: config.mail.from });
+  return resilientMailer(raw, kit.policy('smtp'));
 }

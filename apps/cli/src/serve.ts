@@ -1,11 +1,5 @@
-import { join } from 'node:path';
 import {
-  createFileSinkMailer,
-  createSmtpMailer,
-  createStripeCompatibleProvider,
   createResilienceKit,
-  resilientMailer,
-  resilientPaymentProvider,
   startRuntime,
   ConfigError,
   type Config,
@@ -16,6 +10,7 @@ import { createOrdersService } from '@orderflow/orders';
 import { createInventoryService } from '@orderflow/inventory';
 import { createPaymentsService } from '@orderflow/payments';
 import { createNotificationsService } from '@orderflow/notifications';
+import { openMailer, openPaymentProvider } from './pipeline-parts.ts';
 
 export const SERVICE_NAMES = ['orders', 'inventory', 'payments', 'notifications'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -43,17 +38,15 @@ export async function serveService(name: string, base: Config): Promise<Runtime>
       break;
     case 'payments': {
       if (!config.payment.url) throw new ConfigError('ORDERFLOW_PAYMENT_URL must name the payment provider (e.g. `orderflow simulator`) for `serve payments`');
-      const provider = createStripeCompatibleProvider({ baseUrl: config.payment.url, secretKey: config.payment.secretKey, timeoutMs: config.payment.timeoutMs, maxConnections: config.resilience.payment.concurrency });
-      closers.push(() => provider.close());
-      service = createPaymentsService({ provider: resilientPaymentProvider(provider, kit.policy('payment')) });
+      const payments = openPaymentProvider(config, kit, config.payment.url);
+      closers.push(() => payments.close());
+      service = createPaymentsService({ provider: payments.provider });
       break;
     }
     case 'notifications': {
-      const mailer = config.mail.smtpUrl
-        ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from, timeoutMs: config.resilience.smtp.timeoutMs, maxConnections: config.resilience.smtp.concurrency })
-        : createFileSinkMailer({ dir: join(config.dataDir, 'mail'), from: config.mail.from });
+      const mailer = openMailer(config, kit);
       closers.push(() => mailer.close());
-      service = createNotificationsService({ mailer: resilientMailer(mailer, kit.policy('smtp')) });
+      service = createNotificationsService({ mailer });
       break;
     }
   }
