@@ -44,7 +44,11 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
 
 /** Refuses request targets longer than `max` characters with a 414, before routing does any work. */
 export function installUrlLimit(app: FastifyInstance, max = MAX_URL_LENGTH): void {
-  app.addHook('onRequest', async (req) => {
-    if (req.url.length > max) throw platformErrors.create('URI_TOO_LONG', `The URL is longer than ${max} characters`);
+  // Callback-style hooks here and in the other per-request hooks: an async hook costs every
+  // request a promise and fastify's then() on it, and with tracing on each promise pays the
+  // context propagation hook (see docs/observability.md).
+  app.addHook('onRequest', (req, _reply, done) => {
+    if (req.url.length > max) return done(platformErrors.create('URI_TOO_LONG', `The URL is longer than ${max} characters`));
+    done();
   });
 }

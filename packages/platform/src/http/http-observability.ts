@@ -73,17 +73,18 @@ export function observeHttp(app: FastifyInstance, metrics: Metrics | undefined):
     context.with(trace.setSpan(context.active(), span), done);
   });
 
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics?.observeRequest(route, req.method, reply.statusCode, reply.elapsedTime / 1000);
     const span = spans.get(req);
-    if (!span) return;
+    if (!span) return done();
     span.setAttribute('http.response.status_code', reply.statusCode);
     if (req.principal?.role === 'customer') span.setAttribute('enduser.id', req.principal.customerId);
     const orderId = orderIdOf(req, reply, route);
     if (orderId) span.setAttribute('order.id', orderId);
     if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();
+    done();
   });
 
   return {

@@ -52,22 +52,24 @@ export async function registerLoadShedding(app: FastifyInstance, opts: LoadShedd
     opts.onShed?.(reason);
   };
   if (opts.maxInFlight > 0) {
-    app.addHook('onRequest', async (req, reply) => {
-      if (EXEMPT.has(req.url.split('?')[0]!)) return;
+    app.addHook('onRequest', (req, reply, done) => {
+      if (EXEMPT.has(req.url.split('?')[0]!)) return done();
       if (inFlight >= opts.maxInFlight) {
         onShed('in_flight');
-        return shed(req, reply, opts.retryAfterSeconds, `${inFlight} requests in flight, the limit is ${opts.maxInFlight}`);
+        shed(req, reply, opts.retryAfterSeconds, `${inFlight} requests in flight, the limit is ${opts.maxInFlight}`);
+        return; // answered: the request goes no further
       }
       inFlight++;
-      let done = false;
+      let released = false;
       const release = () => {
-        if (!done) {
-          done = true;
+        if (!released) {
+          released = true;
           inFlight--;
         }
       };
       reply.raw.once('finish', release);
       reply.raw.once('close', release);
+      done();
     });
   }
   if (opts.maxEventLoopDelayMs > 0 || opts.maxHeapUsedMb > 0) {
@@ -75,18 +77,21 @@ export async function registerLoadShedding(app: FastifyInstance, opts: LoadShedd
     app.addHook('onClose', async () => sampler.stop());
     // Start-up work (migrations, module loading) blocks the loop on purpose; measure from listening on.
     app.addHook('onListen', async () => sampler.reset());
-    app.addHook('onRequest', async (req, reply) => {
-      if (EXEMPT.has(req.url.split('?')[0]!)) return;
+    app.addHook('onRequest', (req, reply, done) => {
+      if (EXEMPT.has(req.url.split('?')[0]!)) return done();
       const lag = sampler.eventLoopDelayMs();
       if (opts.maxEventLoopDelayMs > 0 && lag > opts.maxEventLoopDelayMs) {
         onShed('event_loop_delay');
-        return shed(req, reply, opts.retryAfterSeconds, `event loop delay ${Math.round(lag)} ms is past ${opts.maxEventLoopDelayMs} ms`);
+        shed(req, reply, opts.retryAfterSeconds, `event loop delay ${Math.round(lag)} ms is past ${opts.maxEventLoopDelayMs} ms`);
+        return;
       }
       const heapMb = sampler.heapUsedMb();
       if (opts.maxHeapUsedMb > 0 && heapMb > opts.maxHeapUsedMb) {
         onShed('heap');
-        return shed(req, reply, opts.retryAfterSeconds, `heap used ${Math.round(heapMb)} MiB is past ${opts.maxHeapUsedMb} MiB`);
+        shed(req, reply, opts.retryAfterSeconds, `heap used ${Math.round(heapMb)} MiB is past ${opts.maxHeapUsedMb} MiB`);
+        return;
       }
+      done();
     });
   }
   return {

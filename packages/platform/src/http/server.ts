@@ -76,11 +76,12 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   // JSON only: without this, fastify would accept text/plain bodies and fail them later as invalid.
   app.removeContentTypeParser('text/plain');
 
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     req.log.info(
       { ...requestLogFields(req, reply), route: req.routeOptions.url ?? 'unmatched', method: req.method, status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100 },
       'request',
     );
+    done();
   });
 
   app.setErrorHandler(async (error, req, reply) => {

@@ -32,7 +32,7 @@ export interface SpanStore extends SpanSink {
 
 const SCHEMA = `
 create table if not exists spans (
-  seq integer primary key autoincrement,
+  seq integer primary key,
   trace_id text not null,
   span_id text not null,
   parent_id text,
@@ -42,14 +42,13 @@ create table if not exists spans (
   start_ms real not null,
   duration_ms real not null,
   status text not null,
-  route text,
-  customer_id text,
-  order_id text,
   attrs text not null
 );
--- Spans are read by trace (spansOfTrace) or newest first by seq (slowRequests): one index, as
--- each index costs every insert. spans_kind_start served no query; files that have it lose it.
-create index if not exists spans_trace on spans(trace_id);
+-- No secondary index: every index costs every insert, and inserts are what tracing pays on the
+-- request path (npm run bench:tracing-micro). Reads are rare and bounded: slowRequests walks the
+-- newest rows by seq (the primary key); spansOfTrace scans the table (maxSpans rows, ~tens of ms
+-- for a CLI command). Files from before lose the indexes they had.
+drop index if exists spans_trace;
 drop index if exists spans_kind_start;
 `;
 
@@ -81,8 +80,8 @@ export function createSpanStore(opts: SpanStoreOptions): SpanStore {
   const db = openSpanDatabase(opts.file);
   db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.writeWaitMs ?? 0))}`);
   const insert = db.prepare(
-    `insert into spans (trace_id, span_id, parent_id, name, kind, service, start_ms, duration_ms, status, route, customer_id, order_id, attrs)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `insert into spans (trace_id, span_id, parent_id, name, kind, service, start_ms, duration_ms, status, attrs)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const prune = db.prepare('delete from spans where seq <= ?');
   let buffer: SpanRecord[] = [];
@@ -92,22 +91,7 @@ export function createSpanStore(opts: SpanStoreOptions): SpanStore {
   const writeAll = db.transaction((spans: SpanRecord[]) => {
     let last = 0;
     for (const s of spans) {
-      const a = s.attributes;
-      const r = insert.run(
-        s.traceId,
-        s.spanId,
-        s.parentSpanId ?? null,
-        s.name,
-        s.kind,
-        s.service,
-        s.startMs,
-        s.durationMs,
-        s.status,
-        (a['http.route'] as string | undefined) ?? null,
-        (a['enduser.id'] as string | undefined) ?? null,
-        (a['order.id'] as string | undefined) ?? null,
-        JSON.stringify(a),
-      );
+      const r = insert.run(s.traceId, s.spanId, s.parentSpanId ?? null, s.name, s.kind, s.service, s.startMs, s.durationMs, s.status, JSON.stringify(s.attributes));
       last = Number(r.lastInsertRowid);
     }
     if (last > maxSpans) prune.run(last - maxSpans);
