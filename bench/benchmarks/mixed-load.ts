@@ -12,6 +12,10 @@ export interface MixedLoadResult {
   readonly median: {
     readonly getP99On: number;
     readonly getP99Off: number;
+    readonly getP50On: number;
+    readonly getP50Off: number;
+    readonly getPerSOn: number;
+    readonly getPerSOff: number;
     readonly postP99On: number;
     readonly postP99Off: number;
     readonly postPerSOn: number;
@@ -45,6 +49,10 @@ export function mixedLoadBenchmark(spec: { name: string; description: string; on
         median: {
           getP99On: m((r) => r.on.reads.latencyMs.p99),
           getP99Off: m((r) => r.off.reads.latencyMs.p99),
+          getP50On: m((r) => r.on.reads.latencyMs.p50),
+          getP50Off: m((r) => r.off.reads.latencyMs.p50),
+          getPerSOn: m((r) => r.on.reads.okPerS),
+          getPerSOff: m((r) => r.off.reads.okPerS),
           postP99On: m((r) => r.on.writes.latencyMs.p99),
           postP99Off: m((r) => r.off.writes.latencyMs.p99),
           postPerSOn: m((r) => r.on.writes.okPerS),
@@ -65,6 +73,7 @@ export function mixedLoadBenchmark(spec: { name: string; description: string; on
         table(['run', 'side', 'GET 200/s', 'p50 ms', 'p99 ms', 'POST 202/s', 'p50 ms', 'p99 ms', 'non-2xx+err'], r.runs.flatMap((x) => [row(String(x.run), on, x.on), row(String(x.run), off, x.off)])),
         '',
         `median GET p99: ${on} ${ms(md.getP99On)} ms, ${off} ${ms(md.getP99Off)} ms (${ratioText(md.getP99Gain)} lower with ${on}; target < ${READ_P99_TARGET_MS} ms)`,
+        `median GET p50: ${on} ${ms(md.getP50On)} ms, ${off} ${ms(md.getP50Off)} ms; GET 200/s ${on} ${fmt(md.getPerSOn)}, ${off} ${fmt(md.getPerSOff)}`,
         `median POST p99: ${on} ${ms(md.postP99On)} ms, ${off} ${ms(md.postP99Off)} ms; accepted/s ${on} ${fmt(md.postPerSOn)}, ${off} ${fmt(md.postPerSOff)} (${on}/${off} ${ratioText(md.intakeRatio)})`,
       ].join('\n');
     },
@@ -77,4 +86,12 @@ export const pipeline = mixedLoadBenchmark({
   description: 'embedded mode with the pipeline in a worker thread vs inline on the HTTP event loop: GET and POST p99, orders accepted/s under mixed load',
   on: { label: 'worker', env: { ORDERFLOW_PIPELINE: 'worker' } },
   off: { label: 'inline', env: { ORDERFLOW_PIPELINE: 'inline' } },
+});
+
+/** What the SQLite reader connection buys a read that arrives while a write transaction holds the connection. */
+export const sqliteReader = mixedLoadBenchmark({
+  name: 'sqlite-reader',
+  description: 'embedded mode with selects that meet a write transaction sent to a second, read-only SQLite connection vs queued behind it: GET and POST p99, orders accepted/s under mixed load',
+  on: { label: 'reader', env: { ORDERFLOW_SQLITE_READER: 'on' } },
+  off: { label: 'queued', env: { ORDERFLOW_SQLITE_READER: 'off' } },
 });

@@ -17,12 +17,19 @@ export interface ReadPathConfig {
   readYourWritesMs: number;
   /** A replica further behind than this is not read from (the primary answers). */
   replicaMaxLagMs: number;
+  /**
+   * Embedded mode: a select that finds a write transaction holding its SQLite connection runs on a
+   * second, read-only connection instead of queueing (ORDERFLOW_SQLITE_READER=off: it queues).
+   */
+  sqliteReader: boolean;
 }
 
 /** @throws ConfigError naming a variable that is out of range. */
 export function loadReadPathConfig(env: Env, h: { int(env: Env, name: string, def: number, min?: number, max?: number): number; str(env: Env, name: string): string | undefined }): ReadPathConfig {
   const cache = h.str(env, 'ORDERFLOW_CACHE') ?? 'on';
   if (cache !== 'on' && cache !== 'off') throw new ConfigError(`ORDERFLOW_CACHE must be on or off, got "${cache}"`);
+  const sqliteReader = h.str(env, 'ORDERFLOW_SQLITE_READER') ?? 'on';
+  if (sqliteReader !== 'on' && sqliteReader !== 'off') throw new ConfigError(`ORDERFLOW_SQLITE_READER must be on or off, got "${sqliteReader}"`);
   return {
     cache: cache === 'on',
     cacheTtlMs: h.int(env, 'ORDERFLOW_CACHE_TTL_MS', 60_000, 1),
@@ -31,5 +38,6 @@ export function loadReadPathConfig(env: Env, h: { int(env: Env, name: string, de
     localTtlMs: h.int(env, 'ORDERFLOW_CACHE_LOCAL_TTL_MS', 1_000, 1),
     readYourWritesMs: h.int(env, 'ORDERFLOW_READ_YOUR_WRITES_MS', 10_000, 0),
     replicaMaxLagMs: h.int(env, 'ORDERFLOW_REPLICA_MAX_LAG_MS', 1_000, 0),
+    sqliteReader: sqliteReader === 'on',
   };
 }

@@ -57,6 +57,40 @@ test('a statement outside a transaction waits until the open transaction commits
   });
 });
 
+test('on a file, a select that meets a write transaction answers at once from the committed state (reader connection); turned off, it waits for the commit', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sqlite-reader-'));
+  try {
+    for (const readerConnection of [true, false]) {
+      const db = await openSqliteDatabase<Notes>({ file: join(dir, `notes-${readerConnection}.db`), migrations: [notes], readerConnection });
+      try {
+        await db.transaction((trx) => trx.insertInto('notes').values({ id: 1, body: 'committed' }).execute());
+        let release!: () => void;
+        const held = new Promise<void>((r) => (release = r));
+        const tx = db.transaction(async (trx) => {
+          await trx.insertInto('notes').values({ id: 2, body: 'in tx' }).execute();
+          await held;
+        });
+        let answered = false;
+        const seen = bodies(db).then((b) => {
+          answered = true;
+          return b;
+        });
+        await new Promise((r) => setTimeout(r, 20));
+        assert.equal(answered, readerConnection, readerConnection ? 'the select did not wait' : 'the select waited for the transaction');
+        release();
+        await tx;
+        assert.deepEqual(await seen, readerConnection ? ['committed'] : ['committed', 'in tx']);
+        // Writes outside a transaction still queue on the one writing connection.
+        assert.deepEqual(await bodies(db), ['committed', 'in tx']);
+      } finally {
+        await db.close();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('transactions queued behind each other run one at a time, in arrival order', async () => {
   await withDb(async (db) => {
     const order: string[] = [];

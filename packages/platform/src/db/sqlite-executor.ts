@@ -111,6 +111,7 @@ class DirectExecutor extends DefaultQueryExecutor {
     private readonly gate: Gate | undefined,
     provider: { provideConnection<T>(consumer: (c: DatabaseConnection) => Promise<T>): Promise<T> },
     private readonly isOpen: () => boolean = () => true,
+    private readonly reader?: () => StatementSource,
   ) {
     super(new SqliteQueryCompiler(), new SqliteAdapter(), provider);
   }
@@ -127,7 +128,16 @@ class DirectExecutor extends DefaultQueryExecutor {
         return Promise.reject(error);
       }
     }
-    // A transaction holds the connection: wait for it, so this statement does not run inside it.
+    // A transaction holds the connection. A select goes to the reader connection at once (WAL: it
+    // sees every committed transaction, none in progress); anything else waits, so that it does
+    // not run inside the transaction.
+    if (this.reader !== undefined && SelectQueryNode.is(q.query)) {
+      try {
+        return Promise.resolve(run<R>(this.reader(), q));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     return gate.acquire()!.then(() => {
       try {
         return run<R>(this.source, q);
@@ -149,9 +159,12 @@ export interface SqliteSession<DB> {
  * answering with one settled promise. better-sqlite3 is synchronous anyway; Kysely's
  * SqliteDriver wraps every statement in a dozen async layers (connection provider, runtime
  * driver, mutex), and each promise costs extra once an async context hook is enabled (tracing,
- * on Node 20). A statement outside a transaction waits only while a transaction holds the connection.
+ * on Node 20). A statement outside a transaction waits only while a transaction holds the connection;
+ * with `reader` (a second connection to the same WAL file, opened on first use) a select does not
+ * wait at all: a read must not queue behind a write, least of all behind one that is itself
+ * waiting for another thread's write lock.
  */
-export function createSqliteSession<DB>(source: StatementSource): SqliteSession<DB> {
+export function createSqliteSession<DB>(source: StatementSource, reader?: () => StatementSource): SqliteSession<DB> {
   const gate = new Gate();
   const connection = connectionOf(source);
   const provider = {
@@ -181,7 +194,7 @@ export function createSqliteSession<DB>(source: StatementSource): SqliteSession<
   };
   const dialect = new SqliteDialect({ database: source as unknown as SQLite.Database });
   const props = { config: { dialect }, driver, dialect };
-  const db = new Kysely<DB>({ ...props, executor: new DirectExecutor(source, gate, provider) });
+  const db = new Kysely<DB>({ ...props, executor: new DirectExecutor(source, gate, provider, undefined, reader) });
 
   return {
     db,

@@ -24,6 +24,11 @@ export interface SqliteOptions {
    * it off and leaves checkpoints to the pipeline's connections to the same file. Default true.
    */
   autoCheckpoint?: boolean;
+  /**
+   * Let a select that finds a transaction holding the connection run on a second, read-only
+   * connection instead of waiting (`npm run bench -- reads-under-writes` weighs it). Default true.
+   */
+  readerConnection?: boolean;
 }
 
 /** better-sqlite3 with a bounded cache of prepared statements, in the shape Kysely's SqliteDialect takes. */
@@ -59,7 +64,21 @@ export async function openSqliteDatabase<DB>(opts: SqliteOptions): Promise<Datab
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
   if (opts.autoCheckpoint === false) raw.pragma('wal_autocheckpoint = 0');
-  const session = createSqliteSession<DB>(opts.statementCache === false ? raw : withStatementCache(raw));
+  // Selects that would wait for a transaction on `raw` run on a second, read-only connection instead
+  // (opened on first use: an idle service never pays for it). A `:memory:` database has no second connection.
+  let reader: StatementSource | undefined;
+  const openReader =
+    opts.file === ':memory:' || opts.readerConnection === false
+      ? undefined
+      : () => {
+          if (reader === undefined) {
+            const r = new SQLite(opts.file, { readonly: true });
+            r.pragma('busy_timeout = 5000');
+            reader = opts.statementCache === false ? r : withStatementCache(r);
+          }
+          return reader;
+        };
+  const session = createSqliteSession<DB>(opts.statementCache === false ? raw : withStatementCache(raw), openReader);
   const db = session.db;
   await runMigrations(db as Kysely<any>, 'sqlite', opts.migrations);
   const listeners: Array<() => void> = [];
@@ -79,6 +98,8 @@ export async function openSqliteDatabase<DB>(opts: SqliteOptions): Promise<Datab
     },
     async close() {
       await db.destroy();
+      reader?.close();
+      reader = undefined;
     },
   };
 }

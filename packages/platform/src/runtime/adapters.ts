@@ -71,7 +71,7 @@ export function serviceDatabaseName(config: Config, service: string): string {
  * `kit`, PostgreSQL connections and statements run under its `postgres` policies.
  */
 export async function openServiceDatabase(config: Config, service: string, migrations: readonly Migration[], logger: Logger, kit?: ResilienceKit, opts: { autoCheckpoint?: boolean } = {}): Promise<Database> {
-  if (config.distributed.mode !== 'distributed') return openSqliteDatabase({ file: join(config.dataDir, `${service}.db`), migrations, ...opts });
+  if (config.distributed.mode !== 'distributed') return openSqliteDatabase({ file: join(config.dataDir, `${service}.db`), migrations, readerConnection: config.readPath.sqliteReader, ...opts });
   const pgc = config.distributed.postgres;
   const name = serviceDatabaseName(config, service);
   const spec = { database: name, role: name };
