@@ -53,6 +53,9 @@ export interface CapacityResult {
  * The offered rates: 1x..`maxMultiple`x of the baseline (default 10), or evenly up to `maxRate`;
  * never fewer than MIN_STEPS steps, never more than `maxMultiple`.
  */
+/** Steps added beyond the plan, each 1.5x the last, when no knee showed within it (no --max-rate given). */
+const EXTRA_STEPS = 6;
+
 export function planRates(baseline: number, maxRate?: number, maxMultiple = 10): number[] {
   const top = Math.min(maxMultiple * baseline, maxRate ?? Infinity);
   const n = Math.max(MIN_STEPS, Math.min(maxMultiple, Math.floor(top / baseline + 1e-9)));
@@ -178,7 +181,18 @@ export async function runCapacity(opts: CapacityOptions): Promise<CapacityResult
         break;
       }
     }
-    const knee = findKnee(steps);
+    // A baseline guessed low (a probe whose backlog took long to drain) leaves the knee above the
+    // plan: without a --max-rate, step on at 1.5x the last rate until something gives.
+    let knee = findKnee(steps);
+    for (let extra = 0; !knee.found && stoppedEarly === null && opts.maxRate === undefined && extra < EXTRA_STEPS; extra++) {
+      const rate = Math.round(steps[steps.length - 1]!.offeredRate * 1.5);
+      rates.push(rate);
+      opts.log(`no knee up to ${steps[steps.length - 1]!.offeredRate} req/s; extra step ${extra + 1}/${EXTRA_STEPS}: ${rate} req/s for ${s.stepSeconds} s`);
+      const step = await runStep(opts, target, steps.length, rates.length, rate, Math.round((rate / baseline.rate) * 100) / 100);
+      steps.push(step);
+      opts.log(`  served ${step.throughput.toFixed(1)} req/s, p50 ${step.p50Ms.toFixed(1)} ms, p99 ${step.p99Ms.toFixed(1)} ms, errors ${(step.errorRate * 100).toFixed(1)} %`);
+      knee = findKnee(steps);
+    }
     const bottleneck = findBottleneck(steps, knee);
     const idleMb = idle.rssBytes === undefined ? null : idle.rssBytes / 2 ** 20;
     const kneeMb = knee.found ? steps[knee.stepIndex]!.signals.rssMb : null;
