@@ -21,8 +21,8 @@ export interface ReadSession {
  * until each is confirmed, then until the read-your-writes window has passed,
  * so the reads measured are what any other reader would get.
  */
-export async function openReadSession(opts: { cache: 'on' | 'off'; orders: number; env?: Record<string, string>; dataDir?: string; nodeArgs?: readonly string[] }): Promise<ReadSession> {
-  const system = await startSystem({ env: { ORDERFLOW_CACHE: opts.cache, ORDERFLOW_READ_YOUR_WRITES_MS: String(benchReadYourWritesMs), ...opts.env }, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}), ...(opts.nodeArgs ? { nodeArgs: opts.nodeArgs } : {}) });
+export async function openReadSession(opts: { cache: 'on' | 'off'; orders: number; env?: Record<string, string>; dataDir?: string }): Promise<ReadSession> {
+  const system = await startSystem({ env: { ORDERFLOW_CACHE: opts.cache, ORDERFLOW_READ_YOUR_WRITES_MS: String(benchReadYourWritesMs), ...opts.env }, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
   try {
     const fx = await setupFixture(system.url);
     const auth = { authorization: `Bearer ${fx.apiKey}` };

@@ -1,5 +1,5 @@
 import { cpus, loadavg } from 'node:os';
-import { findBottleneck, findKnee, type Bottleneck, type CapacityStep, type Knee } from './analysis.ts';
+import { breaks, findBottleneck, findKnee, type Bottleneck, type CapacityStep, type Knee } from './analysis.ts';
 import { mixPicker, type Mix } from './mix.ts';
 import { runClosedLoop, runOpenLoop, type Progress } from './open-loop.ts';
 import { customersFor, openOrderflowTarget, type OrderflowTarget } from './orderflow-target.ts';
@@ -53,6 +53,16 @@ export interface CapacityResult {
  * The offered rates: 1x..`maxMultiple`x of the baseline (default 10), or evenly up to `maxRate`;
  * never fewer than MIN_STEPS steps, never more than `maxMultiple`.
  */
+function logStep(log: (line: string) => void, step: CapacityStep): void {
+  log(
+    `  served ${step.throughput.toFixed(1)} req/s, p50 ${step.p50Ms.toFixed(1)} ms, p99 ${step.p99Ms.toFixed(1)} ms, errors ${(step.errorRate * 100).toFixed(1)} %, ` +
+      `cpu ${step.signals.processCpuCores?.toFixed(2) ?? '-'} cores, rss ${step.signals.rssMb?.toFixed(0) ?? '-'} MB`,
+  );
+}
+
+/** Times a probed baseline whose first step already broke is halved and the steps run again (each run of the plan takes a while). */
+const LOWER_RETRIES = 1;
+
 /** Steps added beyond the plan, each 1.5x the last, when no knee showed within it (no --max-rate given). */
 const EXTRA_STEPS = 6;
 
@@ -163,34 +173,44 @@ export async function runCapacity(opts: CapacityOptions): Promise<CapacityResult
       baseline = { rate: round(Math.max(1, sustained * s.baselineShare)), source: 'probe', probeThroughput: sustained, probeConcurrency: s.probeConcurrency };
       opts.log(`probe answered ${probe.throughput.toFixed(0)} req/s and its backlog drained in ${drainS.toFixed(1)} s: ${sustained.toFixed(0)} req/s sustained; baseline ${baseline.rate} req/s`);
     }
-    const rates = planRates(baseline.rate, opts.maxRate, s.maxMultiple);
-    const steps: CapacityStep[] = [];
-    let stoppedEarly: string | null = null;
-    for (const [i, rate] of rates.entries()) {
-      opts.log(`step ${i + 1}/${rates.length}: ${rate} req/s for ${s.stepSeconds} s`);
-      const step = await runStep(opts, target, i, rates.length, rate, Math.round((rate / baseline.rate) * 100) / 100);
-      steps.push(step);
-      opts.log(
-        `  served ${step.throughput.toFixed(1)} req/s, p50 ${step.p50Ms.toFixed(1)} ms, p99 ${step.p99Ms.toFixed(1)} ms, errors ${(step.errorRate * 100).toFixed(1)} %, ` +
-          `cpu ${step.signals.processCpuCores?.toFixed(2) ?? '-'} cores, rss ${step.signals.rssMb?.toFixed(0) ?? '-'} MB`,
-      );
-      const collapsed = (x: CapacityStep) => x.throughput < 0.5 * x.offeredRate;
-      if (steps.length >= MIN_STEPS && i < rates.length - 1 && steps.length >= 2 && collapsed(step) && collapsed(steps[steps.length - 2]!)) {
-        stoppedEarly = `steps ${steps.length - 1} and ${steps.length} served less than half of what they offered; the higher steps (${rates.slice(i + 1).join(', ')} req/s) were not run`;
-        opts.log(`stopping early: ${stoppedEarly}`);
-        break;
+    const runPlan = async (rates: number[], rate0: number) => {
+      const steps: CapacityStep[] = [];
+      let stoppedEarly: string | null = null;
+      for (const [i, rate] of rates.entries()) {
+        opts.log(`step ${i + 1}/${rates.length}: ${rate} req/s for ${s.stepSeconds} s`);
+        const step = await runStep(opts, target, i, rates.length, rate, Math.round((rate / rate0) * 100) / 100);
+        steps.push(step);
+        logStep(opts.log, step);
+        const collapsed = (x: CapacityStep) => x.throughput < 0.5 * x.offeredRate;
+        if (steps.length >= MIN_STEPS && i < rates.length - 1 && steps.length >= 2 && collapsed(step) && collapsed(steps[steps.length - 2]!)) {
+          stoppedEarly = `steps ${steps.length - 1} and ${steps.length} served less than half of what they offered; the higher steps (${rates.slice(i + 1).join(', ')} req/s) were not run`;
+          opts.log(`stopping early: ${stoppedEarly}`);
+          break;
+        }
       }
+      return { steps, stoppedEarly };
+    };
+    const firstBroke = (steps: readonly CapacityStep[]) => steps.length > 0 && breaks(steps[0]!, steps[0]!).length > 0;
+    let rates = planRates(baseline.rate, opts.maxRate, s.maxMultiple);
+    let { steps, stoppedEarly } = await runPlan(rates, baseline.rate);
+    // A probe is one short sample: its baseline can land on either side. Guessed high, the first
+    // step already breaks: halve the baseline and run the steps again (once).
+    for (let retry = 1; baseline.source === 'probe' && firstBroke(steps) && retry <= LOWER_RETRIES; retry++) {
+      baseline = { ...baseline, rate: round(Math.max(1, baseline.rate / 2)) };
+      rates = planRates(baseline.rate, opts.maxRate, s.maxMultiple);
+      opts.log(`the first step already broke: baseline halved to ${baseline.rate} req/s (retry ${retry}/${LOWER_RETRIES})`);
+      ({ steps, stoppedEarly } = await runPlan(rates, baseline.rate));
     }
-    // A baseline guessed low (a probe whose backlog took long to drain) leaves the knee above the
-    // plan: without a --max-rate, step on at 1.5x the last rate until something gives.
+    // Guessed low (a probe whose backlog took long to drain), every step is served well: without a
+    // --max-rate, step on at 1.5x the last rate until one breaks.
     let knee = findKnee(steps);
-    for (let extra = 0; !knee.found && stoppedEarly === null && opts.maxRate === undefined && extra < EXTRA_STEPS; extra++) {
+    for (let extra = 0; !knee.found && !firstBroke(steps) && stoppedEarly === null && opts.maxRate === undefined && extra < EXTRA_STEPS; extra++) {
       const rate = Math.round(steps[steps.length - 1]!.offeredRate * 1.5);
       rates.push(rate);
       opts.log(`no knee up to ${steps[steps.length - 1]!.offeredRate} req/s; extra step ${extra + 1}/${EXTRA_STEPS}: ${rate} req/s for ${s.stepSeconds} s`);
       const step = await runStep(opts, target, steps.length, rates.length, rate, Math.round((rate / baseline.rate) * 100) / 100);
       steps.push(step);
-      opts.log(`  served ${step.throughput.toFixed(1)} req/s, p50 ${step.p50Ms.toFixed(1)} ms, p99 ${step.p99Ms.toFixed(1)} ms, errors ${(step.errorRate * 100).toFixed(1)} %`);
+      logStep(opts.log, step);
       knee = findKnee(steps);
     }
     const bottleneck = findBottleneck(steps, knee);
