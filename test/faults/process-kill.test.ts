@@ -8,7 +8,7 @@ import { apiClient, effects, orderBody, resilientEnv, sleep, waitAll } from './s
 
 const N = 10;
 
-for (const point of ['relay.after-commit-before-publish', 'broker.after-handle-before-ack'] as const) {
+for (const point of ['relay.after-commit-before-publish', 'broker.after-handle-before-ack', 'mail.before-claim', 'mail.after-reply-before-record'] as const) {
   test(`SIGKILL at ${point}: after a restart nothing is lost and nothing applied twice`, { timeout: 90_000 }, async () => {
     const smtp = await startSmtpPeer();
     const d = tempDataDir();

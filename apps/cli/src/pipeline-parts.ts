@@ -48,7 +48,7 @@ export async function openPipelineParts(config: Config): Promise<PipelineParts> 
     kit,
     paymentUrl,
     simulator: simulator !== undefined,
-    services: [createPaymentsService({ provider: payments.provider }), createNotificationsService({ mailer })],
+    services: [createPaymentsService({ provider: payments.provider }), createNotificationsService({ mailer, claimGraceMs: mailClaimGraceMs(config) })],
     async close() {
       await payments.close();
       await mailer.close();
@@ -61,6 +61,11 @@ export async function openPipelineParts(config: Config): Promise<PipelineParts> 
 export function openPaymentProvider(config: Config, kit: ResilienceKit, baseUrl: string): { provider: PaymentProvider; close(): Promise<void> } {
   const client = createStripeCompatibleProvider({ baseUrl, secretKey: config.payment.secretKey, timeoutMs: config.payment.timeoutMs, maxConnections: config.resilience.payment.concurrency });
   return { provider: resilientPaymentProvider(client, kit.policy('payment')), close: () => client.close() };
+}
+
+/** How long a mail claim may belong to a send still in flight: well past the SMTP timeouts (connect, greeting, reply). */
+export function mailClaimGraceMs(config: Config): number {
+  return Math.max(60_000, 4 * config.resilience.smtp.timeoutMs);
 }
 
 /** SMTP at ORDERFLOW_SMTP_URL, or the file sink under `<dataDir>/mail`, under the kit's `smtp` policy. */

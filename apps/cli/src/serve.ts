@@ -10,7 +10,7 @@ import { createOrdersService } from '@orderflow/orders';
 import { createInventoryService } from '@orderflow/inventory';
 import { createPaymentsService } from '@orderflow/payments';
 import { createNotificationsService } from '@orderflow/notifications';
-import { openMailer, openPaymentProvider } from './pipeline-parts.ts';
+import { mailClaimGraceMs, openMailer, openPaymentProvider } from './pipeline-parts.ts';
 
 export const SERVICE_NAMES = ['orders', 'inventory', 'payments', 'notifications'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -46,7 +46,7 @@ export async function serveService(name: string, base: Config): Promise<Runtime>
     case 'notifications': {
       const mailer = openMailer(config, kit);
       closers.push(() => mailer.close());
-      service = createNotificationsService({ mailer });
+      service = createNotificationsService({ mailer, claimGraceMs: mailClaimGraceMs(config) });
       break;
     }
   }

@@ -4,9 +4,11 @@
  * SIGSTOPs it there instead (the test sends SIGCONT). Unset (always, outside tests): a no-op.
  *
  * Points: `relay.after-commit-before-publish` (rows committed, not yet on the broker),
- * `broker.after-handle-before-ack` (a handler finished, its delivery not yet acknowledged).
+ * `broker.after-handle-before-ack` (a handler finished, its delivery not yet acknowledged),
+ * `mail.before-claim` (the mail server holds a message body, the sender's claim not yet written),
+ * `mail.after-reply-before-record` (the mail server took the message, the sender has not recorded it).
  */
-export type FaultPoint = 'relay.after-commit-before-publish' | 'broker.after-handle-before-ack';
+export type FaultPoint = 'relay.after-commit-before-publish' | 'broker.after-handle-before-ack' | 'mail.before-claim' | 'mail.after-reply-before-record';
 
 function parse(raw: string | undefined): { point: string; n: number } | undefined {
   if (!raw) return undefined;

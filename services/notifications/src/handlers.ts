@@ -1,5 +1,5 @@
 import type { OrderCancelled, OrderConfirmed } from '@orderflow/contracts';
-import { claimInbox, defineErrors, type Database, type DeliveredMessage, type Mailer } from '@orderflow/platform';
+import { claimInbox, defineErrors, faultPoint, resilienceErrors, type Database, type DeliveredMessage, type Mailer, type SendGuard } from '@orderflow/platform';
 import type { NotificationsDb } from './schema.ts';
 import { cancellationMail, confirmationMail } from './compose.ts';
 
@@ -9,31 +9,70 @@ export const notificationErrors = defineErrors({
 
 const CONSUMER = 'notifications';
 
+/** How long a claim (`emails.status = 'sending'`) may belong to a send still in progress. */
+export const DEFAULT_CLAIM_GRACE_MS = 60_000;
+
+export interface OrderFinishedOptions {
+  /**
+   * A claim older than this is taken to be from a sender that died after its claim committed (the
+   * mail went out); younger ones may still be in flight and the delivery is retried later. Must
+   * exceed the longest a send can take after its claim (the mailer's timeout, a few times).
+   * Default 60 000.
+   */
+  claimGraceMs?: number;
+  now?: () => number;
+}
+
 /**
- * Sends one mail per order outcome. The `emails` row is written after SMTP accepted the mail;
- * a crash in between resends the same Message-ID (SMTP is at-least-once), never a different mail.
+ * Sends one mail per order outcome, never two — also when the process dies mid-send. The
+ * `emails` row is the claim: it commits between the message body and the final `.` of the SMTP
+ * exchange (the mailer's `SendGuard`), with `status = 'sending'`, and becomes `'sent'` after the
+ * server's reply. A crash before the claim commits leaves the server with an unfinished message,
+ * which it drops, and no row: the redelivery sends. A crash after it finds the final `.` already
+ * on its way and the row there: the redelivery does not send again. Two deliveries of one event
+ * (another instance, a retry) meet at the row's primary key; the loser abandons its copy.
  */
-export function onOrderFinished(db: Database<NotificationsDb>, mailer: Mailer) {
+export function onOrderFinished(db: Database<NotificationsDb>, mailer: Mailer, opts: OrderFinishedOptions = {}) {
+  const graceMs = opts.claimGraceMs ?? DEFAULT_CLAIM_GRACE_MS;
+  const now = opts.now ?? Date.now;
   return async (m: DeliveredMessage): Promise<void> => {
     const d = m.data as (OrderConfirmed & OrderCancelled) | null;
     if (!d || typeof d.orderId !== 'string' || typeof d.customerEmail !== 'string') {
       throw notificationErrors.create('NOTIFICATION_BAD_EVENT', `${m.type} without orderId or customerEmail`);
     }
     const outcome = m.type === 'OrderConfirmed' ? 'confirmed' : 'cancelled';
-    const sent = await db.db.selectFrom('emails').select('message_id').where('order_id', '=', d.orderId).where('outcome', '=', outcome).executeTakeFirst();
-    if (!sent) {
-      const mail = outcome === 'confirmed' ? confirmationMail(d) : cancellationMail(d);
-      await mailer.send(mail);
-      await db.transaction(async (trx) => {
-        await claimInbox(trx, CONSUMER, m.id);
-        await trx
-          .insertInto('emails')
-          .values({ order_id: d.orderId, outcome, message_id: mail.messageId, recipient: mail.to, sent_at: new Date().toISOString() })
-          .onConflict((oc) => oc.columns(['order_id', 'outcome']).doNothing())
-          .execute();
-      });
-      return;
+    const mail = outcome === 'confirmed' ? confirmationMail(d) : cancellationMail(d);
+    const row = await db.db.selectFrom('emails').select(['status', 'sent_at']).where('order_id', '=', d.orderId).where('outcome', '=', outcome).executeTakeFirst();
+    if (row?.status === 'sending') {
+      const age = now() - Date.parse(row.sent_at);
+      if (age < graceMs) {
+        // Retried without spending an attempt (an outage code): the claimant may still be at it.
+        throw resilienceErrors.create('DEPENDENCY_UNAVAILABLE', `<${mail.messageId}> was claimed ${Math.round(age)} ms ago by another send; retry once that one has finished`);
+      }
+    } else if (!row) {
+      const guard: SendGuard = {
+        accept: async () => {
+          faultPoint('mail.before-claim');
+          const r = await db.db
+            .insertInto('emails')
+            .values({ order_id: d.orderId, outcome, message_id: mail.messageId, recipient: mail.to, status: 'sending', sent_at: new Date(now()).toISOString() })
+            .onConflict((oc) => oc.columns(['order_id', 'outcome']).doNothing())
+            .executeTakeFirst();
+          return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+        },
+        release: async () => {
+          await db.db.deleteFrom('emails').where('order_id', '=', d.orderId).where('outcome', '=', outcome).where('status', '=', 'sending').execute();
+        },
+      };
+      if (!(await mailer.send(mail, guard))) {
+        throw resilienceErrors.create('DEPENDENCY_UNAVAILABLE', `<${mail.messageId}> was claimed by another send in the meantime; retry once that one has finished`);
+      }
+      faultPoint('mail.after-reply-before-record');
     }
-    await db.transaction(async (trx) => void (await claimInbox(trx, CONSUMER, m.id)));
+    // Sent now, sent before, or claimed by a sender that died after its claim: recorded as sent.
+    await db.transaction(async (trx) => {
+      await trx.updateTable('emails').set({ status: 'sent' }).where('order_id', '=', d.orderId).where('outcome', '=', outcome).execute();
+      await claimInbox(trx, CONSUMER, m.id);
+    });
   };
 }

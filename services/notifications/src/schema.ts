@@ -5,7 +5,10 @@ export interface EmailsTable {
   outcome: string;
   message_id: string;
   recipient: string;
+  /** When the claim committed (the final `.` followed at once). */
   sent_at: string;
+  /** `sending`: claimed, the server's reply not yet recorded; `sent`: recorded. */
+  status: 'sending' | 'sent';
 }
 
 export interface NotificationsDb extends PlatformTables {
@@ -24,6 +27,15 @@ export const notificationsMigrations: readonly Migration[] = [
         .addColumn('recipient', 'text', (c) => c.notNull())
         .addColumn('sent_at', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('emails_pk', ['order_id', 'outcome'])
+        .execute();
+    },
+  },
+  {
+    name: 'notifications-002-emails-status',
+    async up(db) {
+      await db.schema
+        .alterTable('emails')
+        .addColumn('status', 'text', (c) => c.notNull().defaultTo('sent'))
         .execute();
     },
   },

@@ -37,6 +37,36 @@ describe('file sink mailer', () => {
     assert.doesNotMatch(raw.replace(/\r\n/g, ''), /\n/, 'every line ends in CRLF');
   });
 
+  it('with a guard: writes nothing when accept says no or throws, the file once it says yes', async () => {
+    const dir = join(root, 'guarded');
+    const mailer = createFileSinkMailer({ dir });
+    let fileDuringAccept: string[] = ['unset'];
+    assert.equal(await mailer.send(message, { accept: async () => false, release: async () => undefined }), false);
+    assert.deepEqual(await readdir(dir), []);
+    const boom = new Error('database is down');
+    await assert.rejects(
+      mailer.send(message, {
+        accept: async () => {
+          throw boom;
+        },
+        release: async () => undefined,
+      }),
+      (e) => e === boom,
+    );
+    assert.deepEqual(await readdir(dir), []);
+    const ok = await mailer.send(message, {
+      accept: async () => {
+        fileDuringAccept = (await readdir(dir)).filter((f) => f.endsWith('.eml'));
+        return true;
+      },
+      release: async () => undefined,
+    });
+    await mailer.close();
+    assert.equal(ok, true);
+    assert.deepEqual(fileDuringAccept, [], 'the .eml appeared before accept answered');
+    assert.deepEqual(await readdir(dir), ['order-o-7-confirmed@orderflow.eml']);
+  });
+
   it('leaves one file when the same messageId is sent again', async () => {
     const dir = join(root, 'resend');
     const mailer = createFileSinkMailer({ dir, from: 'shop <shop@example.test>' });

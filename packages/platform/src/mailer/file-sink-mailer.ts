@@ -1,9 +1,8 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTransport } from 'nodemailer';
-import { composeMail } from './mail-message.ts';
-import { DEFAULT_FROM, type Mailer } from './mailer.ts';
+import { composeMail, renderMail } from './mail-message.ts';
+import { DEFAULT_FROM, type Mailer, type SendGuard } from './mailer.ts';
 import { SpanKind, withSpan } from '../observability/spans.ts';
 import { MailerError } from './mailer-errors.ts';
 
@@ -25,8 +24,13 @@ export function emlFileName(messageId: string): string {
   return `${safe}-${createHash('sha256').update(messageId).digest('hex').slice(0, 10)}.eml`;
 }
 
-async function writeAtomically(dir: string, name: string, data: Buffer): Promise<void> {
+/**
+ * Writes `data` to a temp file (fsync) and renames it to `name`; `guard.accept` runs between the
+ * two (false: nothing is written); a failed rename after it says yes releases the record.
+ */
+async function writeAtomically(dir: string, name: string, data: Buffer, guard: SendGuard | undefined): Promise<boolean> {
   const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let accepted = false;
   try {
     const fh = await open(tmp, 'wx');
     try {
@@ -35,9 +39,16 @@ async function writeAtomically(dir: string, name: string, data: Buffer): Promise
     } finally {
       await fh.close();
     }
+    if (guard && !(await guard.accept())) {
+      await unlink(tmp).catch(() => undefined);
+      return false;
+    }
+    accepted = true;
     await rename(tmp, join(dir, name));
+    return true;
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
+    if (accepted) await guard?.release();
     throw err;
   }
 }
@@ -51,29 +62,37 @@ async function writeAtomically(dir: string, name: string, data: Buffer): Promise
  * cannot be written (retryable), CLOSED after `close()`.
  */
 export function createFileSinkMailer(opts: FileSinkMailerOptions): Mailer {
-  const composer = createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
   const defaultFrom = opts.from ?? DEFAULT_FROM;
   let ready: Promise<unknown> | undefined;
   let closed = false;
   return {
-    async send(msg) {
+    async send(msg, guard) {
       if (closed) throw new MailerError('MAILER_CLOSED', `mailer is closed; <${msg.messageId}> was not written`);
       const mail = composeMail(msg, defaultFrom);
-      await withSpan('smtp send', { kind: SpanKind.CLIENT, attributes: { 'peer.service': 'mail_sink' } }, async () => {
+      const { raw } = await renderMail(mail);
+      return withSpan('smtp send', { kind: SpanKind.CLIENT, attributes: { 'peer.service': 'mail_sink' } }, async () => {
+        let guardFailure: { error: unknown } | undefined;
+        const guarded: SendGuard | undefined = guard && {
+          accept: () =>
+            guard.accept().catch((error: unknown) => {
+              guardFailure = { error };
+              throw error;
+            }),
+          release: () => guard.release(),
+        };
         try {
           ready ??= mkdir(opts.dir, { recursive: true });
           await ready;
-          const info = await composer.sendMail(mail);
-          await writeAtomically(opts.dir, emlFileName(msg.messageId), info.message as Buffer);
+          return await writeAtomically(opts.dir, emlFileName(msg.messageId), raw, guarded);
         } catch (err) {
           ready = undefined;
+          if (guardFailure) throw guardFailure.error;
           throw new MailerError('MAILER_UNAVAILABLE', `writing <${msg.messageId}> to ${opts.dir} failed: ${(err as Error).message}`, { cause: err });
         }
       });
     },
     async close() {
       closed = true;
-      composer.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-export type { Mailer, MailMessage } from './mailer.ts';
+export type { Mailer, MailMessage, SendGuard } from './mailer.ts';
 export { DEFAULT_FROM } from './mailer.ts';
 export { MailerError, mailerErrorSpecs } from './mailer-errors.ts';
 export type { MailerErrorCode } from './mailer-errors.ts';

@@ -1,3 +1,4 @@
+import { createTransport } from 'nodemailer';
 import type { MailMessage } from './mailer.ts';
 import { MailerError } from './mailer-errors.ts';
 
@@ -52,4 +53,19 @@ export function composeMail(msg: MailMessage, defaultFrom: string): ComposedMail
     headers[name] = value;
   }
   return { messageId: `<${msg.messageId}>`, from, to: msg.to, subject: msg.subject, text: msg.text, headers };
+}
+
+/** A composed mail as bytes (CRLF line ends), with the SMTP envelope taken from its From and To. */
+export interface RenderedMail {
+  envelope: { from: string; to: string[] };
+  raw: Buffer;
+}
+
+const renderer = createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+
+/** Renders `mail` (see `composeMail`) into RFC 5322 bytes. */
+export async function renderMail(mail: ComposedMail): Promise<RenderedMail> {
+  const info = await renderer.sendMail(mail);
+  const envelope = info.envelope as { from: string | false; to: string[] };
+  return { envelope: { from: envelope.from || '', to: envelope.to }, raw: info.message as Buffer };
 }
