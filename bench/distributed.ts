@@ -2,8 +2,13 @@
  * `npm run bench:distributed`: orders accepted per second through the cluster's entry (HAProxy →
  * two orders instances → PostgreSQL), beside pgbench running the same write transaction the intake
  * commits (order row + idempotency record + outbox row) at the same concurrency on the same server,
- * and their ratio. Flags: `--seconds N` (default 10), `--concurrency N` (default 32).
- * Needs PostgreSQL, NATS, HAProxy and pgbench (see .ci/run); uses and drops its own namespace.
+ * and their ratio. Each run loads the entry twice per intake setting: with the whole saga running
+ * (every accepted order also reserved, charged, confirmed and mailed by the other services on the
+ * same cores), and with the other services paused (SIGSTOP) — the intake alone, what pgbench is
+ * the reference for. Intake settings: one transaction per order, and group commit
+ * (ORDERFLOW_INTAKE_BATCH). Flags: `--seconds N` (default 10), `--concurrency N` (default 32),
+ * `--runs N` (default 1), `--batch N` (the group-commit setting, default 64).
+ * Needs PostgreSQL, NATS, HAProxy and pgbench (see .ci/run); uses and drops its own namespaces.
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -16,9 +21,16 @@ import { namespaceOf, startSystem, tempDataDir } from '../test/e2e/support/syste
 import { apiClient, placeWhenOrderable } from '../test/e2e/support/client.ts';
 import { PG_ADMIN_URL } from '../test/support/distributed.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '32' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '32' }, runs: { type: 'string', default: '1' }, batch: { type: 'string', default: '64' } },
+});
 const seconds = Math.min(20, Number(values.seconds));
 const concurrency = Number(values.concurrency);
+const runs = Math.max(1, Number(values.runs));
+const batch = Number(values.batch);
+if (!(seconds > 0) || !(concurrency >= 1) || !Number.isInteger(runs) || !Number.isInteger(batch) || batch < 2 || batch > 256) {
+  throw new Error('usage: --seconds N (1-20) --concurrency N (>= 1) --runs N (>= 1) --batch N (2-256)');
+}
 
 /** Closed loop: `concurrency` clients each POST an order, wait for the answer, repeat, for `seconds`. */
 async function loadEntry(url: string, apiKey: string): Promise<{ accepted: number; other: number; perSecond: number }> {
@@ -75,23 +87,78 @@ COMMIT;
   return { tps: Number(m[1]), output };
 }
 
-const d = tempDataDir('cluster');
-// The relay would publish pgbench's outbox rows; type 'PgbenchOnly' has no consumer, so they only pass through.
-const sys = await startSystem({ dataDir: d.dir, mode: 'cluster' });
-try {
-  const api = apiClient(sys.url);
-  const cust = await api.createCustomer(sys.adminKey);
-  await api.putProduct(sys.adminKey, 'bench-sku', { priceCents: 100, stock: 100_000_000 });
-  await placeWhenOrderable(api, cust.apiKey, { items: [{ sku: 'bench-sku', quantity: 1 }], paymentMethod: 'pm_card_visa' });
-  console.log(`# distributed intake: ${seconds} s, ${concurrency} clients, 2 orders instances behind HAProxy, PostgreSQL ${PG_ADMIN_URL.replace(/\/\/.*@/, '//')}`);
-  const entry = await loadEntry(sys.url, cust.apiKey);
-  console.log(`entry   POST /v1/orders accepted/s: ${entry.perSecond.toFixed(0)} (${entry.accepted} accepted, ${entry.other} other answers)`);
-  // The cluster goes first: its pools hold most of the server's connections, pgbench needs its own.
-  await sys.stop();
-  const pb = pgbench(`${namespaceOf(d.dir)}_orders`, cust.id);
-  console.log(`pgbench same 3-row transaction tps:    ${pb.tps.toFixed(0)}`);
-  console.log(`ratio entry / pgbench:                 ${(entry.perSecond / pb.tps).toFixed(2)}`);
-} finally {
-  await sys.stop();
-  await d.cleanup();
+interface Measured {
+  saga: number;
+  intake: number;
 }
+
+/** One cluster with `intakeBatch`: the entry loaded with the saga running, then with the other services paused. */
+async function measureCluster(intakeBatch: number): Promise<Measured & { database: string; customerId: string; cleanup: () => Promise<void> }> {
+  const d = tempDataDir('cluster');
+  const sys = await startSystem({ dataDir: d.dir, mode: 'cluster', env: { ORDERFLOW_INTAKE_BATCH: String(intakeBatch) } });
+  const downstream = sys.instances.filter((i) => !i.id.startsWith('orders-'));
+  try {
+    const api = apiClient(sys.url);
+    const cust = await api.createCustomer(sys.adminKey);
+    await api.putProduct(sys.adminKey, 'bench-sku', { priceCents: 100, stock: 100_000_000 });
+    await placeWhenOrderable(api, cust.apiKey, { items: [{ sku: 'bench-sku', quantity: 1 }], paymentMethod: 'pm_card_visa' });
+    const saga = await loadEntry(sys.url, cust.apiKey);
+    for (const i of downstream) process.kill(i.pid, 'SIGSTOP');
+    let intake;
+    try {
+      intake = await loadEntry(sys.url, cust.apiKey);
+    } finally {
+      for (const i of downstream) process.kill(i.pid, 'SIGCONT');
+    }
+    console.log(
+      `  intake batch ${String(intakeBatch).padEnd(3)}  saga running ${saga.perSecond.toFixed(0).padStart(5)}/s (${saga.other} other answers)   other services paused ${intake.perSecond.toFixed(0).padStart(5)}/s (${intake.other} other answers)`,
+    );
+    return { saga: saga.perSecond, intake: intake.perSecond, database: `${namespaceOf(d.dir)}_orders`, customerId: cust.id, cleanup: d.cleanup };
+  } finally {
+    // The cluster goes before pgbench: its pools hold most of the server's connections.
+    await sys.stop();
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+console.log(`# distributed intake: ${runs} run(s), ${seconds} s per load, ${concurrency} clients, 2 instances of each service behind HAProxy, PostgreSQL ${PG_ADMIN_URL.replace(/\/\/.*@/, '//')}`);
+const single: Measured[] = [];
+const grouped: Measured[] = [];
+const pgbenchTps: number[] = [];
+for (let run = 1; run <= runs; run++) {
+  console.log(`run ${run}`);
+  // Alternate which setting goes first, so drift on a shared machine does not favour one.
+  const order = run % 2 ? [1, batch] : [batch, 1];
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    let reference: { database: string; customerId: string } | undefined;
+    for (const b of order) {
+      const m = await measureCluster(b);
+      cleanups.push(m.cleanup);
+      (b === 1 ? single : grouped).push(m);
+      reference ??= m;
+    }
+    const pb = pgbench(reference!.database, reference!.customerId);
+    pgbenchTps.push(pb.tps);
+    console.log(`  pgbench, same 3-row transaction, ${concurrency} clients: ${pb.tps.toFixed(0)} tps`);
+  } finally {
+    for (const c of cleanups) await c();
+  }
+}
+
+const pg = median(pgbenchTps);
+const row = (label: string, xs: Measured[]) => {
+  const intake = median(xs.map((x) => x.intake));
+  const saga = median(xs.map((x) => x.saga));
+  console.log(`${label.padEnd(34)} intake alone ${intake.toFixed(0).padStart(5)}/s = ${(intake / pg).toFixed(2)} of pgbench   saga running ${saga.toFixed(0).padStart(5)}/s = ${(saga / pg).toFixed(2)}`);
+  return { intake, saga };
+};
+console.log(`medians over ${runs} run(s); pgbench ${pg.toFixed(0)} tps`);
+const a = row('one transaction per order', single);
+const b = row(`group commit (up to ${batch} per tx)`, grouped);
+console.log(`group commit / one per order: intake alone ${(b.intake / a.intake).toFixed(2)}x, saga running ${(b.saga / a.saga).toFixed(2)}x`);

@@ -55,6 +55,11 @@ export interface Config {
   shedding: { maxEventLoopDelayMs: number; maxHeapUsedMb: number; maxInFlight: number; retryAfterSeconds: number };
   /** An order still awaiting payment this long after it was priced is cancelled (payment_failed); swept every `sweepMs`. */
   paymentDeadline: { deadlineMs: number; sweepMs: number };
+  /**
+   * Orders accepted together in one intake transaction at most (group commit: requests that arrive
+   * while a transaction is in flight share the next one); 1: one transaction per order.
+   */
+  intakeBatch: number;
   /** Distributed mode (PostgreSQL, NATS JetStream, Redis): see `distributed-config.ts`. */
   distributed: DistributedConfig;
   /** Cache, read-your-writes window and replica lag bound: see `read-path-config.ts` and docs/read-path.md. */
@@ -189,6 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
       deadlineMs: int(env, 'ORDERFLOW_PAYMENT_DEADLINE_MS', 15 * 60_000, 1),
       sweepMs: int(env, 'ORDERFLOW_PAYMENT_SWEEP_MS', 5_000, 1),
     },
+    intakeBatch: int(env, 'ORDERFLOW_INTAKE_BATCH', 1, 1, 256),
     distributed: loadDistributedConfig(env, { int, str }),
     readPath: loadReadPathConfig(env, { int, str }),
   };

@@ -58,3 +58,69 @@ test('the fingerprint sees quantities and payment method, not key order', () => 
   assert.notEqual(fingerprint(body), fingerprint({ ...body, items: [{ sku: 'tea', quantity: 2 }] }));
   assert.notEqual(fingerprint(body), fingerprint({ ...body, paymentMethod: 'pm_card_chargeDeclined' }));
 });
+
+/** A database whose transactions are counted and, while `hold` is set, wait for it before running. */
+function countingDb(db: Database<OrdersDb>) {
+  const stats = { transactions: 0, hold: undefined as Promise<void> | undefined };
+  const wrapped: Database<OrdersDb> = {
+    ...db,
+    transaction: async (fn) => {
+      stats.transactions += 1;
+      if (stats.hold) await stats.hold;
+      return db.transaction(fn);
+    },
+  };
+  return { wrapped, stats };
+}
+
+test('group commit: orders that arrive while a transaction is in flight share the next one, each written in full', async () => {
+  const db = await setup();
+  const { wrapped, stats } = countingDb(db);
+  let release!: () => void;
+  stats.hold = new Promise<void>((r) => (release = r));
+  const place = createIntake(wrapped, { maxBatch: 8 });
+  const answers = Array.from({ length: 10 }, (_, i) => place('c1', `gk-${i}`, body));
+  await new Promise((r) => setTimeout(r, 20));
+  stats.hold = undefined;
+  release();
+  const results = await Promise.all(answers);
+  assert.deepEqual(results.map((r) => r.statusCode), Array(10).fill(202));
+  assert.equal(new Set(results.map((r) => (r.body as { id: string }).id)).size, 10);
+  // The first order alone, then up to 8, then the rest.
+  assert.equal(stats.transactions, 3);
+  assert.equal((await db.db.selectFrom('orders').selectAll().execute()).length, 10);
+  assert.equal((await db.db.selectFrom('idempotency_keys').selectAll().execute()).length, 10);
+  const events = await db.db.selectFrom('outbox').select(['type', 'key']).execute();
+  assert.deepEqual(new Set(events.map((e) => e.key)), new Set(results.map((r) => (r.body as { id: string }).id)));
+  // Each order replays its own answer.
+  const again = await place('c1', 'gk-3', body);
+  assert.equal(again.replayed, true);
+  assert.deepEqual(again.body, results[3]!.body);
+  await db.close();
+});
+
+test('group commit: a key another instance took meanwhile fails the batch, then only that order answers as the other did', async () => {
+  const db = await setup();
+  const { wrapped, stats } = countingDb(db);
+  let release!: () => void;
+  stats.hold = new Promise<void>((r) => (release = r));
+  const place = createIntake(wrapped, { maxBatch: 8 });
+  const first = place('c1', 'first', body);
+  await new Promise((r) => setTimeout(r, 5));
+  const batch = ['b-0', 'b-1', 'taken', 'b-3'].map((k) => place('c1', k, body));
+  await new Promise((r) => setTimeout(r, 20));
+  // "Another instance" accepted key `taken` after this one checked for it.
+  const otherView = { id: 'other-instance-order', status: 'pending' };
+  await db.db.insertInto('idempotency_keys').values({ customer_id: 'c1', key: 'taken', request_hash: fingerprint(body), status_code: 202, response: JSON.stringify(otherView), created_at: 'now' }).execute();
+  stats.hold = undefined;
+  release();
+  await first;
+  const results = await Promise.all(batch);
+  assert.deepEqual(results.map((r) => r.statusCode), [202, 202, 202, 202]);
+  assert.deepEqual(results[2]!.body, otherView);
+  assert.equal(results[2]!.replayed, true);
+  const orders = await db.db.selectFrom('orders').select('id').execute();
+  assert.equal(orders.length, 4, 'first + the three whose keys were free');
+  assert.equal((await db.db.selectFrom('outbox').selectAll().execute()).length, 4);
+  await db.close();
+});

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { Static } from 'typebox';
-import { appendToOutbox, uuidv7, type Database } from '@orderflow/platform';
+import { appendToOutbox, currentOutboxHeaders, uuidv7, type Database, type NewEvent } from '@orderflow/platform';
 import type { OrdersDb } from './schema.ts';
 import type { PlaceOrderBody } from './http-schemas.ts';
 import { toView } from './repository.ts';
@@ -30,13 +30,84 @@ export function fingerprint(body: PlaceOrderInput): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
+/** What one accepted order writes: its row, its idempotency record, its OrderPlaced event. */
+interface IntakeWrite {
+  row: Insertable<OrdersDb['orders']>;
+  idempotency: Insertable<OrdersDb['idempotency_keys']>;
+  event: NewEvent<'OrderPlaced'>;
+}
+
+/** Writes the orders, their idempotency records and their events: three statements whatever the count. */
+async function writeAccepted(trx: Kysely<OrdersDb>, writes: readonly IntakeWrite[]): Promise<void> {
+  await trx.insertInto('orders').values(writes.map((w) => w.row)).execute();
+  await trx.insertInto('idempotency_keys').values(writes.map((w) => w.idempotency)).execute();
+  await appendToOutbox(trx, writes.map((w) => w.event));
+}
+
+interface Waiting {
+  write: IntakeWrite;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: one transaction in flight at a time; the orders that arrive meanwhile share the
+ * next one (at most `maxBatch`). Alone, an order is written at once, as without batching. A batch
+ * that fails (another instance took one of its keys) is written again one order per transaction,
+ * so one order's conflict fails that order alone.
+ */
+function createGroupCommit(db: Database<OrdersDb>, maxBatch: number) {
+  const queue: Waiting[] = [];
+  let running = false;
+
+  const writeOne = (w: Waiting) =>
+    db.transaction((trx) => writeAccepted(trx, [w.write])).then(w.resolve, w.reject);
+
+  async function drain(): Promise<void> {
+    running = true;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.splice(0, maxBatch);
+        if (batch.length === 1) {
+          await writeOne(batch[0]!);
+          continue;
+        }
+        try {
+          await db.transaction((trx) => writeAccepted(trx, batch.map((w) => w.write)));
+        } catch {
+          for (const w of batch) await writeOne(w);
+          continue;
+        }
+        for (const w of batch) w.resolve();
+      }
+    } finally {
+      running = false;
+    }
+  }
+
+  return function commit(write: IntakeWrite): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      queue.push({ write, resolve, reject });
+      if (!running) void drain();
+    });
+  };
+}
+
+export interface IntakeOptions {
+  /** Orders per intake transaction at most (group commit); 1 (default): one transaction per order. */
+  maxBatch?: number;
+}
+
 /**
  * Accepts an order: one short transaction writes the order, its OrderPlaced event and the
- * idempotency record together. Keys are scoped per customer. A key still being processed in this
- * instance answers 409; across instances the primary key on (customer, key) decides.
+ * idempotency record together (with `maxBatch` > 1, several orders' share one transaction). Keys
+ * are scoped per customer. A key still being processed in this instance answers 409; across
+ * instances the primary key on (customer, key) decides.
  */
-export function createIntake(db: Database<OrdersDb>) {
+export function createIntake(db: Database<OrdersDb>, opts: IntakeOptions = {}) {
   const inFlight = new Set<string>();
+  const maxBatch = opts.maxBatch ?? 1;
+  const commit = maxBatch > 1 ? createGroupCommit(db, maxBatch) : (write: IntakeWrite) => db.transaction((trx) => writeAccepted(trx, [write]));
 
   async function replay(k: Kysely<OrdersDb>, customerId: string, key: string, hash: string): Promise<IntakeResponse | undefined> {
     const prior = await k.selectFrom('idempotency_keys').selectAll().where('customer_id', '=', customerId).where('key', '=', key).executeTakeFirst();
@@ -77,15 +148,10 @@ export function createIntake(db: Database<OrdersDb>) {
       };
       const view = toView(row);
       try {
-        await db.transaction(async (trx) => {
-          await trx.insertInto('orders').values(row).execute();
-          await trx
-            .insertInto('idempotency_keys')
-            .values({ customer_id: customerId, key, request_hash: hash, status_code: 202, response: JSON.stringify(view), created_at: now })
-            .execute();
-          await appendToOutbox(trx, [
-            { type: 'OrderPlaced', key: row.id, data: { orderId: row.id, customerId, items: body.items.map((i) => ({ sku: i.sku, quantity: i.quantity })), paymentMethod: body.paymentMethod } },
-          ]);
+        await commit({
+          row,
+          idempotency: { customer_id: customerId, key, request_hash: hash, status_code: 202, response: JSON.stringify(view), created_at: now },
+          event: { type: 'OrderPlaced', key: row.id, headers: currentOutboxHeaders(), data: { orderId: row.id, customerId, items: body.items.map((i) => ({ sku: i.sku, quantity: i.quantity })), paymentMethod: body.paymentMethod } },
         });
       } catch (error) {
         // Another instance won the race for this key: answer as it did.

@@ -26,13 +26,15 @@ export interface OrdersRouteDeps {
   /** Single-order views, invalidated by the read model's projection. */
   cache: Cache;
   recentWrites: RecentWrites;
+  /** Orders per intake transaction at most (ORDERFLOW_INTAKE_BATCH); default 1. */
+  intakeBatch?: number;
 }
 
 const customerKey = (id: string) => `customer:${id}`;
 
 export function registerOrdersRoutes(app: FastifyInstance, deps: OrdersRouteDeps): void {
   const { db } = deps;
-  const placeOrder = createIntake(db);
+  const placeOrder = createIntake(db, { maxBatch: deps.intakeBatch ?? 1 });
   const { cache, recentWrites } = deps;
   /** Read-your-writes: the writer's next reads of this order and of their list go to the primary. */
   const markWritten = (orderId: string, customerId: string) => Promise.all([recentWrites.mark(orderKey(orderId)), recentWrites.mark(customerKey(customerId))]);

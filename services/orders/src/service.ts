@@ -17,7 +17,7 @@ export function createOrdersService(): ServiceModule {
       const db = ctx.db as Database<OrdersDb>;
       const pepper = await loadPepper(db.db, ctx.config.keyPepper);
       const cache = ctx.readPath.cache('orders');
-      registerOrdersRoutes(ctx.http, { db, adminKey: ctx.adminKey, pepper, cache, recentWrites: ctx.readPath.recentWrites });
+      registerOrdersRoutes(ctx.http, { db, adminKey: ctx.adminKey, pepper, cache, recentWrites: ctx.readPath.recentWrites, intakeBatch: ctx.config.intakeBatch });
       registerKeyRoutes(ctx.http, { db, adminKey: ctx.adminKey, pepper });
       ctx.subscribe({
         subjects: [subjectFor('StockReserved'), subjectFor('StockReservationFailed'), subjectFor('PaymentSucceeded'), subjectFor('PaymentDeclined'), subjectFor('PaymentFailed')],

@@ -8,10 +8,17 @@ export interface NewEvent<T extends EventType = EventType> {
   type: T;
   key: string;
   data: EventMap[T];
+  /** Transport headers; default: the header source's, read when the event is appended. */
+  headers?: Record<string, string>;
 }
 
 /** Supplies transport headers for new events, e.g. the current `traceparent`. Set by observability. */
 let headerSource: () => Record<string, string> = () => ({});
+
+/** The headers a new event gets now (the current trace context): for events appended later, elsewhere. */
+export function currentOutboxHeaders(): Record<string, string> {
+  return headerSource();
+}
 
 export function setOutboxHeaderSource(fn: () => Record<string, string>): void {
   headerSource = fn;
@@ -36,7 +43,7 @@ export async function appendToOutbox(trx: Kysely<any>, events: readonly NewEvent
       key: e.key,
       occurredAt: now,
       data: e.data,
-      headers,
+      headers: e.headers ?? headers,
     };
   });
   await (trx as Kysely<PlatformTables>)
