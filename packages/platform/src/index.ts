@@ -3,6 +3,7 @@ export { ok, err } from './result.ts';
 export type { ErrorSpec, ErrorRegistry, PlatformErrorCode } from './errors.ts';
 export { AppError, defineErrors, platformErrors } from './errors.ts';
 export { uuidv7, UUID_PATTERN } from './ids.ts';
+export { FREE_TEXT_PATTERN } from './http/free-text.ts';
 export type { Config } from './config.ts';
 export { loadConfig, ConfigError } from './config.ts';
 export type { Logger } from './logger.ts';
