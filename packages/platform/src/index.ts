@@ -48,7 +48,7 @@ export type { RateLimit, RateDecision, RateLimitStore } from './rate-limit/rate-
 export { createMemoryRateLimitStore } from './rate-limit/memory-store.ts';
 export type { RateLimitOptions } from './http/rate-limit-hook.ts';
 export { installRateLimit, bucketForToken } from './http/rate-limit-hook.ts';
-export { MAX_URL_LENGTH } from './http/edge-limits.ts';
+export { MAX_BODY_BYTES, MAX_URL_LENGTH } from './http/edge-limits.ts';
 export { createRedisRateLimitStore } from './rate-limit/redis-store.ts';
 export type { RedisRateLimitStoreOptions } from './rate-limit/redis-store.ts';
 export { rateLimitOptions } from './runtime/rate-limit-options.ts';
