@@ -52,6 +52,11 @@ describe('observability: one order followed everywhere, the two-minute question 
     sys = await startSystem({ dataDir: d.dir, env: { ORDERFLOW_SMTP_URL: smtp.url, ORDERFLOW_PAYMENT_URL: proxy.url } });
     api = apiClient(sys.url);
     await api.putProduct(sys.adminKey, 'obs-tea', { priceCents: 300, stock: 1000 });
+    // The sku reaches orders by an event: wait until it is orderable, so the traced order below is
+    // one request, not a trace stretched over retries (which `orderflow slow` would rank as slow).
+    const probe = await api.createCustomer(sys.adminKey);
+    customerKeys.push(probe.apiKey);
+    assert.equal((await placeWhenOrderable(api, probe.apiKey, { items: [{ sku: 'obs-tea', quantity: 1 }], paymentMethod: 'pm_card_visa' })).status, 202);
   });
 
   after(async () => {
