@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSmtpPeer } from '../support/smtp-peer.ts';
-import { createEmbeddedBroker, uuidv7 } from '@orderflow/platform';
-import { join } from 'node:path';
+import { uuidv7 } from '@orderflow/platform';
 import { startSystem, tempDataDir } from './support/system.ts';
 import { apiClient, placeWhenOrderable, waitForStatus } from './support/client.ts';
 import { chargesFor } from './support/simulator.ts';
@@ -48,7 +47,7 @@ test('SIGKILL right after 20 orders were accepted: a restart finishes all 20, on
   } finally {
     await sys?.kill();
     await smtp.close();
-    d.cleanup();
+    await d.cleanup();
   }
 });
 
@@ -60,8 +59,8 @@ test('a poison event lands in dead letters instead of blocking, and can be liste
     const api = apiClient(sys.url);
     const cust = await api.createCustomer(sys.adminKey);
     await api.putProduct(sys.adminKey, 'poison-sku', { priceCents: 100, stock: 10 });
-    // Another process publishes a malformed OrderPlaced onto the same durable broker.
-    const outside = createEmbeddedBroker({ file: join(d.dir, 'broker.db') });
+    // Another process publishes a malformed OrderPlaced onto the same durable broker (the broker file, or NATS in cluster mode).
+    const outside = await sys.outsideBroker();
     const poisonId = uuidv7();
     await outside.publish([
       { id: poisonId, type: 'OrderPlaced', version: 1, source: 'orders', subject: 'orders.OrderPlaced', key: 'poison', occurredAt: new Date().toISOString(), data: { orderId: 'poison', items: 'not-a-list' }, headers: {} },
@@ -88,6 +87,6 @@ test('a poison event lands in dead letters instead of blocking, and can be liste
     await sys.stop();
   } finally {
     await sys?.kill();
-    d.cleanup();
+    await d.cleanup();
   }
 });

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import Database from 'better-sqlite3';
 import { startSystem, tempDataDir, type SystemProcess } from './support/system.ts';
+import { queryServiceDb } from './support/service-db.ts';
 import { apiClient, type ApiClient } from './support/client.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -24,7 +24,7 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<{ 
 describe('API keys: random, shown once, stored as a keyed hash, rotated and revoked', () => {
   let sys: SystemProcess;
   let api: ApiClient;
-  let cleanup: () => void;
+  let cleanup: () => Promise<void>;
 
   before(async () => {
     const d = tempDataDir();
@@ -35,22 +35,18 @@ describe('API keys: random, shown once, stored as a keyed hash, rotated and revo
 
   after(async () => {
     await sys.stop();
-    cleanup();
+    await cleanup();
   });
 
   test('only a keyed hash of the secret is stored; the key is never readable again', async () => {
     const c = await api.createCustomer(sys.adminKey);
     assert.match(c.apiKey, /^ofk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
     const secret = c.apiKey.slice(21);
-    const db = new Database(join(sys.dataDir, 'orders.db'), { readonly: true, fileMustExist: true });
-    try {
-      const row = db.prepare('select * from api_keys where customer_id = ?').get(c.id) as Record<string, unknown>;
-      assert.match(String(row.hash), /^[0-9a-f]{64}$/);
-      const everything = JSON.stringify(db.prepare('select * from api_keys').all()) + JSON.stringify(db.prepare('select * from customers').all());
-      assert.ok(!everything.includes(secret), 'the secret is not stored');
-    } finally {
-      db.close();
-    }
+    // The orders service's own database: the SQLite file in embedded mode, its PostgreSQL database in cluster mode.
+    const [row] = await queryServiceDb(sys, 'orders', 'select * from api_keys where customer_id = $1', [c.id]);
+    assert.match(String(row?.hash), /^[0-9a-f]{64}$/);
+    const everything = JSON.stringify(await queryServiceDb(sys, 'orders', 'select * from api_keys')) + JSON.stringify(await queryServiceDb(sys, 'orders', 'select * from customers'));
+    assert.ok(!everything.includes(secret), 'the secret is not stored');
     const listed = await api.call('GET', `/v1/customers/${c.id}/keys`, { key: sys.adminKey });
     assert.equal(listed.status, 200);
     assert.ok(!JSON.stringify(listed.body).includes(secret), 'listing shows ids and dates only');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startPaymentSimulator, type PaymentSimulator } from '@orderflow/provider-simulator';
 import { startSmtpPeer, type SmtpPeer } from '../support/smtp-peer.ts';
 import { startSlowProviderProxy, type SlowProxy } from '../support/slow-provider-proxy.ts';
-import { startSystem, tempDataDir, type SystemProcess } from './support/system.ts';
+import { scrapeAll, startSystem, tempDataDir, type SystemProcess } from './support/system.ts';
 import { apiClient, placeWhenOrderable, waitForStatus, type ApiClient } from './support/client.ts';
 import { orderflowCli } from './support/cli.ts';
 
@@ -37,7 +37,7 @@ describe('observability: one order followed everywhere, the two-minute question 
   let sim: PaymentSimulator;
   let proxy: SlowProxy;
   let api: ApiClient;
-  let cleanup: () => void;
+  let cleanup: () => Promise<void>;
   let simDir: string;
   const customerKeys: string[] = [];
 
@@ -52,6 +52,11 @@ describe('observability: one order followed everywhere, the two-minute question 
     sys = await startSystem({ dataDir: d.dir, env: { ORDERFLOW_SMTP_URL: smtp.url, ORDERFLOW_PAYMENT_URL: proxy.url } });
     api = apiClient(sys.url);
     await api.putProduct(sys.adminKey, 'obs-tea', { priceCents: 300, stock: 1000 });
+    // The sku reaches orders by an event: wait until it is orderable, so the traced order below is
+    // one request, not a trace stretched over retries (which `orderflow slow` would rank as slow).
+    const probe = await api.createCustomer(sys.adminKey);
+    customerKeys.push(probe.apiKey);
+    assert.equal((await placeWhenOrderable(api, probe.apiKey, { items: [{ sku: 'obs-tea', quantity: 1 }], paymentMethod: 'pm_card_visa' })).status, 202);
   });
 
   after(async () => {
@@ -59,7 +64,7 @@ describe('observability: one order followed everywhere, the two-minute question 
     await proxy.close();
     await sim.close();
     await smtp.close();
-    cleanup();
+    await cleanup();
     rmSync(simDir, { recursive: true, force: true });
     assert.equal(code, 0);
   });
@@ -162,13 +167,14 @@ describe('observability: one order followed everywhere, the two-minute question 
   });
 
   test('/metrics passes promtool and every named metric is present and moves', async () => {
-    const scrape = async () => {
-      const res = await fetch(`${sys.url}/metrics`);
-      assert.equal(res.status, 200);
-      assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
-      return res.text();
-    };
-    const before = await scrape();
+    const entry = await fetch(`${sys.url}/metrics`);
+    assert.equal(entry.status, 200);
+    assert.match(entry.headers.get('content-type') ?? '', /^text\/plain/);
+    await entry.text();
+    // Every process's own /metrics, as Prometheus scrapes them: one in embedded mode, each instance of a cluster.
+    const total = (texts: string[], name: string, labels: string) => texts.reduce((n, t) => n + (sample(t, name, labels) ?? 0), 0);
+    const beforeTexts = await scrapeAll(sys);
+    const before = beforeTexts.join('\n');
     for (const name of [
       'http_request_duration_seconds_bucket',
       'orderflow_orders_total',
@@ -188,26 +194,31 @@ describe('observability: one order followed everywhere, the two-minute question 
     for (const s of ['orders', 'inventory', 'payments', 'notifications']) assert.ok(before.includes(`orderflow_outbox_pending{service="${s}"}`), s);
     assert.ok(before.includes('orderflow_circuit_breaker_state{dependency="payment_provider"} 0'));
 
-    const confirmedBefore = sample(before, 'orderflow_orders_total', 'status="confirmed"') ?? 0;
-    const postsBefore = sample(before, 'http_request_duration_seconds_count', 'route="/v1/orders",method="POST",status="202"') ?? 0;
+    const confirmedBefore = total(beforeTexts, 'orderflow_orders_total', 'status="confirmed"');
+    const postsBefore = total(beforeTexts, 'http_request_duration_seconds_count', 'route="/v1/orders",method="POST",status="202"');
     const c = await api.createCustomer(sys.adminKey);
     customerKeys.push(c.apiKey);
     const r = await placeWhenOrderable(api, c.apiKey, { items: [{ sku: 'obs-tea', quantity: 1 }], paymentMethod: 'pm_card_visa' });
     await waitForStatus(api, c.apiKey, (r.body as { id: string }).id, ['confirmed']);
-    const afterText = await retryUntil(async () => {
-      const t = await scrape();
-      return (sample(t, 'orderflow_orders_total', 'status="confirmed"') ?? 0) > confirmedBefore ? t : undefined;
+    const afterTexts = await retryUntil(async () => {
+      const t = await scrapeAll(sys);
+      return total(t, 'orderflow_orders_total', 'status="confirmed"') > confirmedBefore ? t : undefined;
     }, 'the confirmed counter to move');
-    assert.equal(sample(afterText, 'http_request_duration_seconds_count', 'route="/v1/orders",method="POST",status="202"'), postsBefore + 1);
+    assert.equal(total(afterTexts, 'http_request_duration_seconds_count', 'route="/v1/orders",method="POST",status="202"'), postsBefore + 1);
 
     if (existsSync(PROMTOOL)) {
       const dir = mkdtempSync(join(tmpdir(), 'orderflow-prom-'));
-      writeFileSync(join(dir, 'metrics.txt'), afterText);
       try {
-        execFileSync('/bin/sh', ['-c', `${PROMTOOL} check metrics < ${join(dir, 'metrics.txt')}`], { stdio: 'pipe' });
-      } catch (error) {
-        const e = error as { stdout?: Buffer; stderr?: Buffer };
-        assert.fail(`promtool check metrics: ${e.stdout?.toString()}${e.stderr?.toString()}`);
+        for (const [i, text] of afterTexts.entries()) {
+          const file = join(dir, `metrics-${i}.txt`);
+          writeFileSync(file, text);
+          try {
+            execFileSync('/bin/sh', ['-c', `${PROMTOOL} check metrics < ${file}`], { stdio: 'pipe' });
+          } catch (error) {
+            const e = error as { stdout?: Buffer; stderr?: Buffer };
+            assert.fail(`promtool check metrics (target ${i}): ${e.stdout?.toString()}${e.stderr?.toString()}`);
+          }
+        }
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

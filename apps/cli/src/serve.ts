@@ -2,6 +2,7 @@ import {
   createResilienceKit,
   startRuntime,
   ConfigError,
+  registerTracing,
   type Config,
   type Runtime,
   type ServiceModule,
@@ -20,6 +21,9 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
  * JetStream (ORDERFLOW_MODE is taken as `distributed`). Payments need ORDERFLOW_PAYMENT_URL (a
  * provider, or `orderflow simulator` shared by every instance); notifications send to
  * ORDERFLOW_SMTP_URL, or to a file sink under ORDERFLOW_DATA_DIR (a directory all instances share).
+ * Spans go to `<ORDERFLOW_DATA_DIR>/traces.db`, one store that every instance on the machine writes
+ * (as `orderflow cluster` runs them), so `orderflow trace` and `orderflow slow` see a whole order;
+ * across machines, ORDERFLOW_OTLP_ENDPOINT sends them to a collector as well.
  * @throws ConfigError for an unknown service or a payments instance without a provider URL.
  */
 export async function serveService(name: string, base: Config): Promise<Runtime> {
@@ -50,9 +54,19 @@ export async function serveService(name: string, base: Config): Promise<Runtime>
       break;
     }
   }
+  // The one place a tracer provider is registered in this process (STYLE rule 12).
+  const tracing = registerTracing({
+    enabled: config.tracing.enabled,
+    dataDir: config.dataDir,
+    maxSpans: config.tracing.maxSpans,
+    otlpEndpoint: config.tracing.otlpEndpoint,
+    service: name,
+  });
+  closers.push(() => tracing.shutdown());
   return startRuntime({
     config,
     resilience: kit,
+    spanStore: tracing.store,
     services: [service],
     onStopped: async () => {
       for (const c of closers) await c();

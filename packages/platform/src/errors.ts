@@ -59,6 +59,8 @@ export const platformErrors = defineErrors({
   RATE_LIMITED: { status: 429, title: 'Too many requests', retryable: true },
   OVERLOADED: { status: 503, title: 'Service overloaded', retryable: true },
   NOT_READY: { status: 503, title: 'Service not ready', retryable: true },
+  BAD_GATEWAY: { status: 502, title: 'No valid answer from the service', retryable: true },
+  GATEWAY_TIMEOUT: { status: 504, title: 'The service did not answer in time', retryable: true },
   INTERNAL: { status: 500, title: 'Internal error', retryable: true },
 });
 export type PlatformErrorCode = keyof typeof platformErrors.specs;

@@ -3,6 +3,7 @@ export { ok, err } from './result.ts';
 export type { ErrorSpec, ErrorRegistry, PlatformErrorCode } from './errors.ts';
 export { AppError, defineErrors, platformErrors } from './errors.ts';
 export { uuidv7, UUID_PATTERN } from './ids.ts';
+export { FREE_TEXT_PATTERN } from './http/free-text.ts';
 export type { Config } from './config.ts';
 export { loadConfig, ConfigError } from './config.ts';
 export type { Logger } from './logger.ts';
@@ -48,7 +49,7 @@ export type { RateLimit, RateDecision, RateLimitStore } from './rate-limit/rate-
 export { createMemoryRateLimitStore } from './rate-limit/memory-store.ts';
 export type { RateLimitOptions } from './http/rate-limit-hook.ts';
 export { installRateLimit, bucketForToken } from './http/rate-limit-hook.ts';
-export { MAX_URL_LENGTH } from './http/edge-limits.ts';
+export { MAX_BODY_BYTES, MAX_URL_LENGTH } from './http/edge-limits.ts';
 export { createRedisRateLimitStore } from './rate-limit/redis-store.ts';
 export type { RedisRateLimitStoreOptions } from './rate-limit/redis-store.ts';
 export { rateLimitOptions } from './runtime/rate-limit-options.ts';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { appendToOutbox, requireAdmin, type Cache, type Database } from '@orderflow/platform';
+import { appendToOutbox, FREE_TEXT_PATTERN, requireAdmin, type Cache, type Database } from '@orderflow/platform';
 import type { InventoryDb } from './schema.ts';
 import { inventoryErrors } from './errors.ts';
 
@@ -8,7 +8,7 @@ export const SkuSchema = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63
 
 const ProductBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    name: Type.String({ minLength: 1, maxLength: 200, pattern: FREE_TEXT_PATTERN }),
     priceCents: Type.Integer({ minimum: 0, maximum: 100_000_000 }),
     currency: Type.String({ pattern: '^[a-zA-Z]{3}$' }),
     stock: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }),

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { UUID_PATTERN } from '@orderflow/platform';
+import { FREE_TEXT_PATTERN, UUID_PATTERN } from '@orderflow/platform';
 
 export const Sku = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' });
 
@@ -60,7 +60,7 @@ export const OrderList = Type.Object({ items: Type.Array(OrderView), nextCursor:
 export const CreateCustomerBody = Type.Object(
   {
     email: Type.String({ format: 'email', maxLength: 254 }),
-    name: Type.String({ minLength: 1, maxLength: 200 }),
+    name: Type.String({ minLength: 1, maxLength: 200, pattern: FREE_TEXT_PATTERN }),
   },
   { additionalProperties: false },
 );

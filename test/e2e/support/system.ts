@@ -164,3 +164,22 @@ export async function startSystem(opts: StartOptions = {}): Promise<SystemProces
       cluster ? createNatsBroker({ url: NATS_URL, prefix: ns }) : Promise.resolve(createEmbeddedBroker({ file: join(dataDir, 'broker.db') })),
   };
 }
+
+/**
+ * The base URLs whose `/metrics` together cover the whole system: the one process in embedded mode,
+ * every service instance in cluster mode (each counts only its own; the entry shows one of them).
+ */
+export function metricsTargets(sys: SystemProcess): string[] {
+  return sys.instances.length > 0 ? sys.instances.map((i) => `http://127.0.0.1:${i.port}`) : [sys.url];
+}
+
+/** One Prometheus text per metrics target (see metricsTargets), as a scraper would collect them. */
+export async function scrapeAll(sys: SystemProcess): Promise<string[]> {
+  return Promise.all(
+    metricsTargets(sys).map(async (base) => {
+      const res = await fetch(`${base}/metrics`);
+      if (res.status !== 200) throw new Error(`${base}/metrics: ${res.status}`);
+      return res.text();
+    }),
+  );
+}

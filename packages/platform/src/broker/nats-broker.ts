@@ -16,6 +16,7 @@ import { isDependencyOutage, isNonRetryable, OUTAGE_BACKOFF_ATTEMPT, type Broker
 import { redeliveryDelay } from './backoff.ts';
 import { natsLayout, type NatsLayout } from './nats-layout.ts';
 import { createNatsDeadLetters, type DeadLetterRecord } from './nats-dead-letters.ts';
+import { withConsumeSpan } from '../observability/messaging-spans.ts';
 
 export interface NatsBrokerOptions {
   /** e.g. `nats://127.0.0.1:4222`; several comma-separated for a cluster. */
@@ -250,7 +251,8 @@ class NatsBroker implements Broker {
   private async throughOutages(pump: Pump, s: SubscribeOptions, message: DeliveredMessage): Promise<void> {
     for (;;) {
       try {
-        return await s.handler(message);
+        // One consumer span per run, child of the publish span whose traceparent the event carries (as the embedded broker does).
+        return await withConsumeSpan(pump.consumer, message, () => s.handler(message));
       } catch (error) {
         if (!isDependencyOutage(error) || this.stopping) throw error;
         const delay = redeliveryDelay(error, OUTAGE_BACKOFF_ATTEMPT, this.opts.backoffBaseMs ?? 200, this.opts.backoffCapMs ?? 30_000);

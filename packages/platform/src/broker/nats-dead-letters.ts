@@ -85,7 +85,13 @@ export function createNatsDeadLetters(deps: { jsm: JetStreamManager; js: JetStre
       const r = await get(layout.deadSubject(consumer, messageId));
       if (!r) return false;
       await js.publish(layout.replaySubject(consumer, messageId), JSON.stringify(r.record.envelope), { msgID: `replay-${consumer}-${messageId}-${r.seq}` });
-      await jsm.streams.deleteMessage(layout.deadStream, r.seq);
+      try {
+        await jsm.streams.deleteMessage(layout.deadStream, r.seq);
+      } catch (error) {
+        // The replayed message can fail again and be dead-lettered before this delete: the new
+        // dead letter replaces this one on its subject (one kept per subject), so it is gone already.
+        if ((await get(layout.deadSubject(consumer, messageId)))?.seq === r.seq) throw error;
+      }
       return true;
     },
     async counts() {

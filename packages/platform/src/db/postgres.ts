@@ -5,10 +5,13 @@ import { runMigrations } from './migrate.ts';
 import type { DependencyPolicy } from '../resilience/dependency-policy.ts';
 import { resilientPgPool } from '../resilience/resilient-pg-pool.ts';
 import { createReplicaRouter, type ReplicaStats } from './replica-router.ts';
+import { SpanKind, withSpan } from '../observability/spans.ts';
 
 export interface PostgresOptions {
   /** The service's own database, e.g. `postgres://orders@db:5432/orderflow_orders`. */
   url: string;
+  /** What its transaction spans are named after (`db.transaction <name>`); default the database named in `url`. */
+  name?: string;
   /** A read replica of it; unset: reads go to the primary. */
   replicaUrl?: string;
   migrations: readonly Migration[];
@@ -76,6 +79,10 @@ export async function openPostgresDatabase<DB>(opts: PostgresOptions): Promise<D
     throw error;
   }
   const listeners: Array<() => void> = [];
+  const dbName = decodeURIComponent(new URL(opts.url).pathname.slice(1));
+  // The same span as SQLite's, so a trace shows each service's write transaction in both modes.
+  const txName = `db.transaction ${opts.name ?? dbName}`;
+  const txAttributes = { 'db.system': 'postgresql', 'db.namespace': dbName };
   const router = replica
     ? createReplicaRouter({ primary, replica, maxLagMs: opts.replicaMaxLagMs ?? 1_000, ...(opts.onReplicaChange ? { onChange: opts.onReplicaChange } : {}) })
     : undefined;
@@ -85,7 +92,7 @@ export async function openPostgresDatabase<DB>(opts: PostgresOptions): Promise<D
     read: replica ?? primary,
     ...(router ? { replica: router } : {}),
     async transaction(fn) {
-      const out = await primary.transaction().execute(fn);
+      const out = await withSpan(txName, { kind: SpanKind.CLIENT, attributes: txAttributes }, () => primary.transaction().execute(fn));
       for (const l of listeners) l();
       return out;
     },

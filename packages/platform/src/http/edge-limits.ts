@@ -7,6 +7,9 @@ import { toProblem } from './problem.ts';
 /** Longest request target (path and query) accepted; longer is a 414. */
 export const MAX_URL_LENGTH = 2048;
 
+/** Largest request body accepted by default; larger is a 413. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
 /**
  * Router-level failures (a path parameter past `maxParamLength`, an undecodable URL) as
  * problem+json instead of fastify's plain JSON.

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.ts';
 import { platformErrors } from '../errors.ts';
 import { toProblem } from './problem.ts';
 import { createValidatorCompiler } from './validators.ts';
-import { clientErrorHandler, frameworkErrors, installUrlLimit } from './edge-limits.ts';
+import { clientErrorHandler, frameworkErrors, installUrlLimit, MAX_BODY_BYTES } from './edge-limits.ts';
 import { installRateLimit, type RateLimitOptions } from './rate-limit-hook.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { observeHttp, requestLogFields } from './http-observability.ts';
@@ -47,7 +47,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
     loggerInstance: opts.logger,
     // One request line of our own (onResponse below) instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: opts.bodyLimitBytes ?? 64 * 1024,
+    bodyLimit: opts.bodyLimitBytes ?? MAX_BODY_BYTES,
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',

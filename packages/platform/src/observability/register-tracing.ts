@@ -17,6 +17,8 @@ export interface TracingOptions {
   maxSpans?: number;
   /** Also export over OTLP/HTTP JSON to this collector. */
   otlpEndpoint?: string | undefined;
+  /** The service a span belongs to when neither it nor its parent in this process names one. Default `orderflow`. */
+  service?: string;
   onExportError?: (error: unknown) => void;
 }
 
@@ -39,7 +41,7 @@ export function registerTracing(opts: TracingOptions): Tracing {
   const sink: SpanSink = sinks.length === 1 ? sinks[0]! : { add: (s) => sinks.forEach((k) => k.add(s)) };
   context.setGlobalContextManager(asyncLocalStorageContextManager());
   propagation.setGlobalPropagator(w3cTraceparentPropagator());
-  trace.setGlobalTracerProvider(createLocalTracerProvider({ sink }));
+  trace.setGlobalTracerProvider(createLocalTracerProvider({ sink, ...(opts.service ? { service: opts.service } : {}) }));
   return {
     store,
     async shutdown() {

@@ -79,6 +79,7 @@ export async function openServiceDatabase(config: Config, service: string, migra
   const replicaUrl = pgc.replicaUrls[service];
   return openPostgresDatabase({
     url,
+    name: service,
     ...(replicaUrl ? { replicaUrl } : {}),
     migrations,
     poolSize: pgc.poolSize,
