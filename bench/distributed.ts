@@ -32,8 +32,8 @@ if (!(seconds > 0) || !(concurrency >= 1) || !Number.isInteger(runs) || !Number.
   throw new Error('usage: --seconds N (1-20) --concurrency N (>= 1) --runs N (>= 1) --batch N (2-256)');
 }
 
-/** Closed loop: `concurrency` clients each POST an order, wait for the answer, repeat, for `seconds`. */
-async function loadEntry(url: string, apiKey: string): Promise<{ accepted: number; other: number; perSecond: number }> {
+/** Closed loop: `concurrency` clients (each its own customer) POST an order, wait for the answer, repeat, for `seconds`. */
+async function loadEntry(url: string, apiKeys: readonly string[]): Promise<{ accepted: number; other: number; perSecond: number }> {
   const agent = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 });
   const body = JSON.stringify({ items: [{ sku: 'bench-sku', quantity: 1 }], paymentMethod: 'pm_card_visa' });
   let accepted = 0;
@@ -41,7 +41,8 @@ async function loadEntry(url: string, apiKey: string): Promise<{ accepted: numbe
   const start = performance.now();
   const end = start + seconds * 1000;
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: concurrency }, async (_, client) => {
+      const apiKey = apiKeys[client % apiKeys.length]!;
       while (performance.now() < end) {
         const r = await request(`${url}/v1/orders`, {
           method: 'POST',
@@ -99,14 +100,17 @@ async function measureCluster(intakeBatch: number): Promise<Measured & { databas
   const downstream = sys.instances.filter((i) => !i.id.startsWith('orders-'));
   try {
     const api = apiClient(sys.url);
-    const cust = await api.createCustomer(sys.adminKey);
+    const customers = [];
+    for (let i = 0; i < concurrency; i++) customers.push(await api.createCustomer(sys.adminKey));
+    const cust = customers[0]!;
+    const keys = customers.map((c) => c.apiKey);
     await api.putProduct(sys.adminKey, 'bench-sku', { priceCents: 100, stock: 100_000_000 });
     await placeWhenOrderable(api, cust.apiKey, { items: [{ sku: 'bench-sku', quantity: 1 }], paymentMethod: 'pm_card_visa' });
-    const saga = await loadEntry(sys.url, cust.apiKey);
+    const saga = await loadEntry(sys.url, keys);
     for (const i of downstream) process.kill(i.pid, 'SIGSTOP');
     let intake;
     try {
-      intake = await loadEntry(sys.url, cust.apiKey);
+      intake = await loadEntry(sys.url, keys);
     } finally {
       for (const i of downstream) process.kill(i.pid, 'SIGCONT');
     }

@@ -95,3 +95,10 @@ export const sqliteReader = mixedLoadBenchmark({
   on: { label: 'reader', env: { ORDERFLOW_SQLITE_READER: 'on' } },
   off: { label: 'queued', env: { ORDERFLOW_SQLITE_READER: 'off' } },
 });
+
+export const groupCommit = mixedLoadBenchmark({
+  name: 'group-commit',
+  description: 'embedded mode with group commit at intake (up to 64 orders per transaction) vs one transaction per order: orders accepted/s, POST and GET p99 under mixed load',
+  on: { label: 'batch64', env: { ORDERFLOW_INTAKE_BATCH: '64' } },
+  off: { label: 'batch1', env: { ORDERFLOW_INTAKE_BATCH: '1' } },
+});
