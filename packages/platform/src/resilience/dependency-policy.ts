@@ -92,7 +92,7 @@ export function createDependencyPolicy(dependency: string, opts: DependencyPolic
     backoff: new ExponentialBackoff({ initialDelay: opts.backoffBaseMs, maxDelay: opts.backoffCapMs, generator: fullJitterGenerator }),
   });
   const cb = circuitBreaker(handleWhen(countsAgainst), { halfOpenAfter: opts.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(opts.breakerThreshold) });
-  const to = timeout(opts.timeoutMs, TimeoutStrategy.Aggressive);
+  const to = timeout(opts.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
 
   rt.onRetry((r) => {
     counts.retries++;
