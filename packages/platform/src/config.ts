@@ -196,7 +196,7 @@ export function loadConfig(env: Env = process.env): Config {
       deadlineMs: int(env, 'ORDERFLOW_PAYMENT_DEADLINE_MS', 15 * 60_000, 1),
       sweepMs: int(env, 'ORDERFLOW_PAYMENT_SWEEP_MS', 5_000, 1),
     },
-    // Group commit pays on PostgreSQL (1.85x intake, bench:distributed) and not on SQLite (1.04x, `npm run bench -- group-commit`).
+    // Group commit pays on PostgreSQL (1.69x intake, bench:distributed) and not on SQLite (1.04x, `npm run bench -- group-commit`).
     intakeBatch: int(env, 'ORDERFLOW_INTAKE_BATCH', distributed.mode === 'distributed' ? 64 : 1, 1, 256),
     distributed,
     readPath: loadReadPathConfig(env, { int, str }),
