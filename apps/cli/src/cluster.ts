@@ -7,6 +7,7 @@ import { ConfigError, resolveAdminKey, type Config } from '@orderflow/platform';
 import { SERVICE_NAMES } from './serve.ts';
 import { haproxyConfig } from './haproxy-config.ts';
 import { startOpenApiServer } from './openapi-merge.ts';
+import { startDashboardServer } from './dashboard-merge.ts';
 
 const MAIN = resolve(import.meta.dirname, 'main.ts');
 
@@ -144,7 +145,11 @@ export async function startCluster(opts: ClusterOptions): Promise<{ url: string;
   const cfgFile = join(config.dataDir, 'haproxy.cfg');
   const pick = (s: string) => instances.filter((i) => i.service === s).map((i) => ({ name: i.id, port: i.port }));
   const docs = await startOpenApiServer(['orders', 'inventory'].map((s) => pick(s).map((u) => u.port)));
-  writeFileSync(cfgFile, haproxyConfig({ host: config.host, port: config.port, orders: pick('orders'), inventory: pick('inventory'), docs: { name: 'docs', port: docs.port } }));
+  const dashboard = await startDashboardServer(instances.map((i) => i.port));
+  writeFileSync(
+    cfgFile,
+    haproxyConfig({ host: config.host, port: config.port, orders: pick('orders'), inventory: pick('inventory'), docs: { name: 'docs', port: docs.port }, dashboard: { name: 'dashboard', port: dashboard.port } }),
+  );
   const proxy = spawn('haproxy', ['-db', '-f', cfgFile], { stdio: ['ignore', 'inherit', 'inherit'] });
   const proxyFailed = new Promise<never>((_, rej) => {
     proxy.once('error', (e) => rej(new Error(`haproxy failed to start (apt-get install haproxy): ${String(e)}`)));
@@ -158,6 +163,7 @@ export async function startCluster(opts: ClusterOptions): Promise<{ url: string;
     stopping = true;
     for (const c of spawned) c.kill('SIGTERM');
     docs.server.close();
+    dashboard.server.close();
     throw error;
   }
   log('cluster started', { url, paymentUrl, adminKeyFile: admin.file, instances: instances.map((i) => ({ id: i.id, pid: i.child?.pid, port: i.port })) });
@@ -176,6 +182,7 @@ export async function startCluster(opts: ClusterOptions): Promise<{ url: string;
       await Promise.all(instances.map((i) => stopChild(i.child)));
       await stopChild(simulator);
       docs.server.close();
+      dashboard.server.close();
       log('cluster stopped');
     },
   };

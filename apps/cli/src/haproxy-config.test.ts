@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { MAX_BODY_BYTES, platformErrors } from '@orderflow/platform';
 import { haproxyConfig } from './haproxy-config.ts';
 
-const cfg = haproxyConfig({ host: '127.0.0.1', port: 18080, orders: [{ name: 'orders-1', port: 1 }], inventory: [{ name: 'inventory-1', port: 2 }], docs: { name: 'docs', port: 3 } });
+const cfg = haproxyConfig({ host: '127.0.0.1', port: 18080, orders: [{ name: 'orders-1', port: 1 }], inventory: [{ name: 'inventory-1', port: 2 }], docs: { name: 'docs', port: 3 }, dashboard: { name: 'dashboard', port: 4 } });
 
 test('every answer the entry gives itself is problem+json with the registered code and status', () => {
   const lines = cfg.split('\n').filter((l) => l.trim().startsWith('http-error '));

@@ -45,9 +45,9 @@ function httpErrors(): string[] {
  * never sent twice. A client sees orderflow's contract through it: headers up to HAPROXY_BUFSIZE
  * reach an instance (which refuses past 16 KiB with its 431), a declared body over MAX_BODY_BYTES
  * is refused at the entry before any of it is forwarded, and every answer HAProxy gives itself is
- * problem+json.
+ * problem+json. `/openapi.json` and `/dashboard/data` go to the parent's merging servers (`docs`, `dashboard`).
  */
-export function haproxyConfig(opts: { host: string; port: number; orders: Upstream[]; inventory: Upstream[]; docs: Upstream }): string {
+export function haproxyConfig(opts: { host: string; port: number; orders: Upstream[]; inventory: Upstream[]; docs: Upstream; dashboard: Upstream }): string {
   const backend = (name: string, ups: Upstream[]) =>
     [
       `backend ${name}`,
@@ -80,11 +80,17 @@ export function haproxyConfig(opts: { host: string; port: number; orders: Upstre
     '  use_backend inventory if inventory',
     '  acl docs path /openapi.json',
     '  use_backend docs if docs',
+    // The page itself comes from any orders instance; the data it polls is the whole cluster's.
+    '  acl dashboard_data path /dashboard/data',
+    '  acl read method GET HEAD',
+    '  use_backend dashboard if dashboard_data read',
     '  default_backend orders',
     backend('orders', opts.orders),
     backend('inventory', opts.inventory),
     'backend docs',
     `  server ${opts.docs.name} 127.0.0.1:${opts.docs.port}`,
+    'backend dashboard',
+    `  server ${opts.dashboard.name} 127.0.0.1:${opts.dashboard.port}`,
     '',
   ].join('\n');
 }

@@ -61,6 +61,7 @@ export { registerTracing } from './observability/register-tracing.ts';
 export type { SpanStore } from './observability/span-store.ts';
 export { createSpanStore, openSpanDatabase } from './observability/span-store.ts';
 export type { SpanNode, SlowRequest, SlowReport, AffectedCustomer } from './observability/span-queries.ts';
+export type { DashboardData } from './observability/routes.ts';
 export { spansOfTrace, spanTree, slowRequests } from './observability/span-queries.ts';
 export { withSpan, traceHeaders, contextFromHeaders } from './observability/spans.ts';
 export { parseTraceparent, formatTraceparent } from './observability/traceparent.ts';

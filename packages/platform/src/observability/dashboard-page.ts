@@ -1,6 +1,7 @@
 /**
  * The dashboard: one self-contained page (no CDN, nothing outside is reachable) whose script
- * polls `/dashboard/data` every second and draws every panel as SVG.
+ * polls `/dashboard/data` every second and draws every panel as SVG. A cluster's entry merges that
+ * data from every instance and says how many answered (`instances`), shown beside the time.
  */
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>orderflow dashboard</title>
@@ -120,7 +121,7 @@ svg{width:100%;height:auto;display:block} text{font-size:10px;fill:#444}
   function tick() {
     fetch('/dashboard/data', { credentials: 'same-origin', cache: 'no-store' })
       .then(function (r) { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })
-      .then(function (d) { render(d); document.getElementById('status').textContent = 'updated ' + new Date(d.now).toLocaleTimeString(); })
+      .then(function (d) { render(d); document.getElementById('status').textContent = 'updated ' + new Date(d.now).toLocaleTimeString() + (d.instances ? ', ' + d.instances.answered + ' of ' + d.instances.total + ' instances' : ''); })
       .catch(function (e) { document.getElementById('status').textContent = 'error: ' + e.message; })
       .finally(function () { setTimeout(tick, 1000); });
   }

@@ -4,7 +4,8 @@ import { bearerToken, isAdminKey } from '../http/auth.ts';
 import { platformErrors } from '../errors.ts';
 import { toProblem } from '../http/problem.ts';
 import type { Metrics } from './metrics.ts';
-import { slowRequests } from './span-queries.ts';
+import { slowRequests, type SlowRequest } from './span-queries.ts';
+import type { SecondSample } from './recent-requests.ts';
 import { DASHBOARD_HTML } from './dashboard-page.ts';
 
 export interface ObservabilityRouteDeps {
@@ -35,8 +36,20 @@ function gauge(snapshot: Awaited<ReturnType<Metrics['snapshot']>>, name: string)
   return (snapshot.find((m) => m.name === name)?.values ?? []) as Values;
 }
 
+/** What the dashboard page polls from `/dashboard/data`. */
+export interface DashboardData {
+  now: number;
+  series: SecondSample[];
+  ordersByStatus: Record<string, number>;
+  outbox: Array<{ service: string; pending: number; oldestAgeS: number }>;
+  consumers: Array<{ consumer: string; lag: number; dead: number }>;
+  /** State per dependency: 0 closed, 1 half-open, 2 open. */
+  breakers: Array<{ dependency: string; state: number }>;
+  slowest: SlowRequest[];
+}
+
 /** What the dashboard page polls: live series, gauges and the slowest requests of the last 15 minutes. */
-export async function dashboardData(deps: ObservabilityRouteDeps) {
+export async function dashboardData(deps: ObservabilityRouteDeps): Promise<DashboardData> {
   const snapshot = await deps.metrics.snapshot();
   const [pending, age, lag, dead, breakers] = ['orderflow_outbox_pending', 'orderflow_outbox_oldest_age_seconds', 'orderflow_consumer_lag_messages', 'orderflow_dead_letters', 'orderflow_circuit_breaker_state'].map((n) => gauge(snapshot, n));
   const report = deps.spanDb ? slowRequests(deps.spanDb, { sinceMs: Date.now() - 15 * 60_000, limit: 8, scanLimit: 50_000 }) : undefined;
