@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ConfigError, resolveAdminKey, type Config } from '@orderflow/platform';
@@ -25,17 +24,6 @@ interface Instance {
   service: string;
   port: number;
   child?: ChildProcess;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 function log(msg: string, fields: Record<string, unknown> = {}): void {
@@ -116,16 +104,20 @@ export async function startCluster(opts: ClusterOptions): Promise<{ url: string;
 
   const instances: Instance[] = [];
   for (const service of SERVICE_NAMES) {
-    for (let i = 1; i <= opts.instances; i++) instances.push({ id: `${service}-${i}`, service, port: await freePort() });
+    // Port 0: each instance binds a free port itself and names it in its ready line (a port picked
+    // here and bound later can be taken in between); a restart reuses the port it had.
+    for (let i = 1; i <= opts.instances; i++) instances.push({ id: `${service}-${i}`, service, port: 0 });
   }
 
   const startInstance = async (inst: Instance): Promise<void> => {
-    ({ child: inst.child } = await launch(
+    const started = await launch(
       ['--import', 'tsx', MAIN, 'serve', inst.service],
       { ...env, ORDERFLOW_PORT: String(inst.port), ORDERFLOW_HOST: '127.0.0.1', ORDERFLOW_INSTANCE: inst.id },
       msgIs('orderflow started'),
       inst.id,
-    ));
+    );
+    inst.child = started.child;
+    if (inst.port === 0) inst.port = Number(new URL((JSON.parse(started.line) as { url: string }).url).port);
     log('instance started', { instance: inst.id, service: inst.service, pid: inst.child.pid, port: inst.port });
     inst.child.once('exit', (code, signal) => {
       if (stopping) return;
