@@ -66,9 +66,12 @@ describe('notifications: one mail per outcome', () => {
     await db.db.insertInto('emails').values({ order_id: 'o-3', outcome: 'confirmed', message_id: 'order-o-3-confirmed@orderflow', recipient: 'ada@example.test', status: 'sending', sent_at: new Date(claimedAt).toISOString() }).execute();
     const early = onOrderFinished(db, mailer, { claimGraceMs: 60_000, now: () => claimedAt + 30_000 });
     await assert.rejects(early(confirmed('o-3')), isRetryLater);
-    const late = onOrderFinished(db, mailer, { claimGraceMs: 60_000, now: () => claimedAt + 61_000 });
+    const warned: unknown[] = [];
+    const logger = { warn: (obj: unknown) => void warned.push(obj), error: () => undefined };
+    const late = onOrderFinished(db, mailer, { claimGraceMs: 60_000, now: () => claimedAt + 61_000, logger });
     await late(confirmed('o-3'));
     assert.equal(mailsFor(peer, 'o-3'), 0);
+    assert.deepEqual(warned, [{ order_id: 'o-3', outcome: 'confirmed', message_id: 'order-o-3-confirmed@orderflow', claimed_ms_ago: 61_000 }], 'the operator is told which mail was taken as sent');
     assert.equal((await rowOf(db, 'o-3'))?.status, 'sent');
     const inbox = await db.db.selectFrom('inbox').select('message_id').where('message_id', '=', 'evt-o-3').execute();
     assert.equal(inbox.length, 1);

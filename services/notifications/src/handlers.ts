@@ -1,5 +1,5 @@
 import type { OrderCancelled, OrderConfirmed } from '@orderflow/contracts';
-import { claimInbox, defineErrors, faultPoint, resilienceErrors, type Database, type DeliveredMessage, type Mailer, type SendGuard } from '@orderflow/platform';
+import { claimInbox, defineErrors, faultPoint, resilienceErrors, type Database, type DeliveredMessage, type Logger, type Mailer, type SendGuard } from '@orderflow/platform';
 import type { NotificationsDb } from './schema.ts';
 import { cancellationMail, confirmationMail } from './compose.ts';
 
@@ -21,6 +21,8 @@ export interface OrderFinishedOptions {
    */
   claimGraceMs?: number;
   now?: () => number;
+  /** Where a claim taken as sent after the grace, and a claim that could not be released, are reported. */
+  logger?: Pick<Logger, 'warn' | 'error'>;
 }
 
 /**
@@ -49,6 +51,10 @@ export function onOrderFinished(db: Database<NotificationsDb>, mailer: Mailer, o
         // Retried without spending an attempt (an outage code): the claimant may still be at it.
         throw resilienceErrors.create('DEPENDENCY_UNAVAILABLE', `<${mail.messageId}> was claimed ${Math.round(age)} ms ago by another send; retry once that one has finished`);
       }
+      opts.logger?.warn(
+        { order_id: d.orderId, outcome, message_id: mail.messageId, claimed_ms_ago: Math.round(age) },
+        'mail claimed by a sender that did not finish: taken as sent, not sent again (the mail server log shows whether it arrived)',
+      );
     } else if (!row) {
       const guard: SendGuard = {
         accept: async () => {
@@ -61,7 +67,13 @@ export function onOrderFinished(db: Database<NotificationsDb>, mailer: Mailer, o
           return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
         },
         release: async () => {
-          await db.db.deleteFrom('emails').where('order_id', '=', d.orderId).where('outcome', '=', outcome).where('status', '=', 'sending').execute();
+          try {
+            await db.db.deleteFrom('emails').where('order_id', '=', d.orderId).where('outcome', '=', outcome).where('status', '=', 'sending').execute();
+          } catch (error) {
+            // The claim stays: after the grace this mail counts as sent although the server refused it.
+            opts.logger?.error({ order_id: d.orderId, outcome, message_id: mail.messageId, err: error }, 'mail refused after its claim and the claim could not be released: it will not be resent');
+            throw error;
+          }
         },
       };
       if (!(await mailer.send(mail, guard))) {

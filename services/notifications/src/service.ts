@@ -11,7 +11,7 @@ export function createNotificationsService(deps: { mailer: Mailer; concurrency?:
     async setup(ctx) {
       ctx.subscribe({
         subjects: [subjectFor('OrderConfirmed'), subjectFor('OrderCancelled')],
-        handler: onOrderFinished(ctx.db as Database<NotificationsDb>, deps.mailer, { ...(deps.claimGraceMs === undefined ? {} : { claimGraceMs: deps.claimGraceMs }) }),
+        handler: onOrderFinished(ctx.db as Database<NotificationsDb>, deps.mailer, { logger: ctx.logger, ...(deps.claimGraceMs === undefined ? {} : { claimGraceMs: deps.claimGraceMs }) }),
         concurrency: deps.concurrency ?? 16,
       });
     },
