@@ -59,9 +59,10 @@ test('the fingerprint sees quantities and payment method, not key order', () => 
   assert.notEqual(fingerprint(body), fingerprint({ ...body, paymentMethod: 'pm_card_chargeDeclined' }));
 });
 
-/** A database whose transactions are counted and, while `hold` is set, wait for it before running. */
-function countingDb(db: Database<OrdersDb>) {
-  const stats = { transactions: 0, hold: undefined as Promise<void> | undefined };
+/** A database whose transactions are counted and held (they wait before running) until `release()`. */
+function heldDb(db: Database<OrdersDb>) {
+  let release!: () => void;
+  const stats = { transactions: 0, hold: new Promise<void>((r) => (release = r)) as Promise<void> | undefined };
   const wrapped: Database<OrdersDb> = {
     ...db,
     transaction: async (fn) => {
@@ -70,18 +71,22 @@ function countingDb(db: Database<OrdersDb>) {
       return db.transaction(fn);
     },
   };
-  return { wrapped, stats };
+  return {
+    wrapped,
+    stats,
+    release: () => {
+      stats.hold = undefined;
+      release();
+    },
+  };
 }
 
 test('group commit: orders that arrive while a transaction is in flight share the next one, each written in full', async () => {
   const db = await setup();
-  const { wrapped, stats } = countingDb(db);
-  let release!: () => void;
-  stats.hold = new Promise<void>((r) => (release = r));
+  const { wrapped, stats, release } = heldDb(db);
   const place = createIntake(wrapped, { maxBatch: 8 });
   const answers = Array.from({ length: 10 }, (_, i) => place('c1', `gk-${i}`, body));
   await new Promise((r) => setTimeout(r, 20));
-  stats.hold = undefined;
   release();
   const results = await Promise.all(answers);
   assert.deepEqual(results.map((r) => r.statusCode), Array(10).fill(202));
@@ -101,9 +106,7 @@ test('group commit: orders that arrive while a transaction is in flight share th
 
 test('group commit: a key another instance took meanwhile fails the batch, then only that order answers as the other did', async () => {
   const db = await setup();
-  const { wrapped, stats } = countingDb(db);
-  let release!: () => void;
-  stats.hold = new Promise<void>((r) => (release = r));
+  const { wrapped, release } = heldDb(db);
   const place = createIntake(wrapped, { maxBatch: 8 });
   const first = place('c1', 'first', body);
   await new Promise((r) => setTimeout(r, 5));
@@ -112,7 +115,6 @@ test('group commit: a key another instance took meanwhile fails the batch, then 
   // "Another instance" accepted key `taken` after this one checked for it.
   const otherView = { id: 'other-instance-order', status: 'pending' };
   await db.db.insertInto('idempotency_keys').values({ customer_id: 'c1', key: 'taken', request_hash: fingerprint(body), status_code: 202, response: JSON.stringify(otherView), created_at: 'now' }).execute();
-  stats.hold = undefined;
   release();
   await first;
   const results = await Promise.all(batch);
