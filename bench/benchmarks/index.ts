@@ -9,7 +9,7 @@ import { reads } from './reads.ts';
 import { readsUnderWrites } from './reads-under-writes.ts';
 import { listAtScale } from './list-at-scale.ts';
 import { readsDistributed } from './reads-distributed.ts';
-import { groupCommit, pipeline, sqliteReader } from './mixed-load.ts';
+import { groupCommit, pipeline, sqliteReader, writeLane } from './mixed-load.ts';
 import type { Benchmark } from './types.ts';
 
 export type { Benchmark, BenchContext } from './types.ts';
@@ -18,4 +18,4 @@ export type { Benchmark, BenchContext } from './types.ts';
  * Every benchmark, in the order `npm run bench` (no name) runs them. Later ones may use
  * earlier results (steady offers a rate derived from intake's e2e median). Add new ones here.
  */
-export const benchmarks: readonly Benchmark[] = [intake, steady, tracing, floor, coupled, distributed, memory, reads, readsUnderWrites, pipeline, sqliteReader, groupCommit, listAtScale, readsDistributed];
+export const benchmarks: readonly Benchmark[] = [intake, steady, tracing, floor, coupled, distributed, memory, reads, readsUnderWrites, pipeline, sqliteReader, groupCommit, writeLane, listAtScale, readsDistributed];

@@ -102,3 +102,11 @@ export const groupCommit = mixedLoadBenchmark({
   on: { label: 'batch64', env: { ORDERFLOW_INTAKE_BATCH: '64' } },
   off: { label: 'batch1', env: { ORDERFLOW_INTAKE_BATCH: '1' } },
 });
+
+/** What the edge's write lane buys a read: at most 8 writes started per event-loop turn, the reads that arrived answered between turns. */
+export const writeLane = mixedLoadBenchmark({
+  name: 'write-lane',
+  description: 'embedded mode with at most 8 writes started per event-loop turn (reads answered in between) vs every request in arrival order: GET and POST p99, orders accepted/s under mixed load',
+  on: { label: 'lane8', env: { ORDERFLOW_WRITES_PER_TURN: '8' } },
+  off: { label: 'no-lane', env: { ORDERFLOW_WRITES_PER_TURN: '0' } },
+});

@@ -65,7 +65,7 @@ export const readsUnderWrites: Benchmark<ReadsUnderWritesResult> = {
       table(['run', 'cache', 'GET 200/s', 'p50 ms', 'p99 ms', 'max ms', 'hits', 'POST 202/s', 'p99 ms', 'non-2xx+err'], r.runs.flatMap((x) => [row(String(x.run), 'on', x.on), row(String(x.run), 'off', x.off)])),
       '',
       `median GET p99: ${ms(r.median.p99On)} ms with the cache, ${ms(r.median.p99Off)} ms without (target < ${READ_P99_TARGET_MS} ms): ${r.verdict}; hit ratio ${fmt(r.median.hitRatio * 100, 1)}%`,
-      '  note: in embedded mode one event loop runs intake, the whole order pipeline and the reads, so a read waits behind whatever the loop is doing',
+      '  note: in embedded mode the edge\'s event loop runs intake and the reads (the pipeline has its own thread); a read waits behind at most ORDERFLOW_WRITES_PER_TURN writes (`-- write-lane` weighs that)',
     ].join('\n');
   },
 };

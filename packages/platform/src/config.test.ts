@@ -41,3 +41,11 @@ test('secrets come from the variable or from the file its _FILE variable names',
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the write lane: 8 writes per event-loop turn in embedded mode, none in distributed mode; 0 turns it off', () => {
+  assert.equal(loadConfig({}).writesPerTurn, 8);
+  assert.equal(loadConfig({ ORDERFLOW_MODE: 'distributed' }).writesPerTurn, 0);
+  assert.equal(loadConfig({ ORDERFLOW_WRITES_PER_TURN: '0' }).writesPerTurn, 0);
+  assert.equal(loadConfig({ ORDERFLOW_MODE: 'distributed', ORDERFLOW_WRITES_PER_TURN: '4' }).writesPerTurn, 4);
+  assert.throws(() => loadConfig({ ORDERFLOW_WRITES_PER_TURN: '-1' }), (e: unknown) => e instanceof ConfigError && /ORDERFLOW_WRITES_PER_TURN/.test(e.message));
+});

@@ -61,6 +61,12 @@ export interface Config {
    * in distributed mode, 1 in embedded mode.
    */
   intakeBatch: number;
+  /**
+   * State-changing requests the HTTP edge starts per event-loop turn at most; reads that arrived in
+   * between are answered first (`http/write-lane.ts`). 0: no lane, every request in arrival order.
+   * Default 8 in embedded mode, 0 in distributed mode.
+   */
+  writesPerTurn: number;
   /** Distributed mode (PostgreSQL, NATS JetStream, Redis): see `distributed-config.ts`. */
   distributed: DistributedConfig;
   /** Cache, read-your-writes window and replica lag bound: see `read-path-config.ts` and docs/read-path.md. */
@@ -198,6 +204,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     // Group commit pays on PostgreSQL (1.69x intake, bench:distributed) and not on SQLite (1.04x, `npm run bench -- group-commit`).
     intakeBatch: int(env, 'ORDERFLOW_INTAKE_BATCH', distributed.mode === 'distributed' ? 64 : 1, 1, 256),
+    // Reads first pays where a write's work is synchronous (SQLite): `npm run bench -- write-lane`.
+    writesPerTurn: int(env, 'ORDERFLOW_WRITES_PER_TURN', distributed.mode === 'distributed' ? 0 : 8, 0, 1024),
     distributed,
     readPath: loadReadPathConfig(env, { int, str }),
   };

@@ -9,6 +9,7 @@ import { clientErrorHandler, frameworkErrors, installUrlLimit, MAX_BODY_BYTES } 
 import { installRateLimit, type RateLimitOptions } from './rate-limit-hook.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { observeHttp, requestLogFields } from './http-observability.ts';
+import { installWriteLane } from './write-lane.ts';
 
 
 /**
@@ -36,6 +37,8 @@ export interface HttpServerOptions {
   rateLimit?: RateLimitOptions;
   /** Request durations go here; spans go to whatever tracer provider is registered. */
   metrics?: Metrics;
+  /** State-changing requests started per event-loop turn at most, reads answered in between (`write-lane.ts`); 0 or unset: no lane. */
+  writesPerTurn?: number;
 }
 
 /**
@@ -72,6 +75,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<Fastify
   app.setValidatorCompiler(createValidatorCompiler());
   installUrlLimit(app as unknown as FastifyInstance);
   if (opts.rateLimit) installRateLimit(app as unknown as FastifyInstance, opts.rateLimit);
+  if ((opts.writesPerTurn ?? 0) > 0) installWriteLane(app as unknown as FastifyInstance, opts.writesPerTurn!);
 
   // JSON only: without this, fastify would accept text/plain bodies and fail them later as invalid.
   app.removeContentTypeParser('text/plain');

@@ -140,7 +140,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       })
     : undefined;
   const readPath = openReadPath(config, logger, metrics);
-  const http = await createHttpServer({ logger, isReady: () => ready, metrics, ...rateLimitOptions(config, rateLimitStore) });
+  const http = await createHttpServer({ logger, isReady: () => ready, metrics, writesPerTurn: config.writesPerTurn, ...rateLimitOptions(config, rateLimitStore) });
   const peer = opts.peer;
   if (peer) metrics.addPeer(() => peer.metrics());
   const shedCounts: Record<string, number> = { in_flight: 0, event_loop_delay: 0, heap: 0 };
