@@ -93,8 +93,8 @@ export function slowCommand(opts: { since?: string; limit?: string; json?: boole
       console.log(`  ${ms(r.totalMs).padStart(9)}  ${`${r.method} ${r.route}`.padEnd(28)} ${r.status}  customer ${r.customerId ?? '-'}  order ${r.orderId ?? '-'}`);
       console.log(`             why: ${why}   trace ${r.traceId}`);
     }
-    console.log('\ncustomers most affected (p95 end to end):');
-    for (const c of report.customers) console.log(`  ${c.customerId}  p95 ${ms(c.p95Ms)}  max ${ms(c.maxMs)}  ${c.requests} requests`);
+    console.log('\ncustomers most affected (p95 end to end of their worst route):');
+    for (const c of report.customers) console.log(`  ${c.customerId}  ${c.route}  p95 ${ms(c.p95Ms)}  max ${ms(c.maxMs)}  ${c.requests} requests`);
     return 0;
   } finally {
     db.close();

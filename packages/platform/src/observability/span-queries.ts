@@ -77,7 +77,11 @@ export interface SlowRequest {
 
 export interface AffectedCustomer {
   customerId: string;
+  /** All of the customer's requests in the window. */
   requests: number;
+  /** The route whose requests fared worst for this customer (highest p95 end to end). */
+  route: string;
+  /** p95 end to end of the customer's requests on `route`. */
   p95Ms: number;
   maxMs: number;
 }
@@ -98,7 +102,9 @@ function p95(values: number[]): number {
  * The slowest HTTP requests since `sinceMs` (epoch ms), judged end to end: from the request's
  * start to the end of the last span below it (the order's whole journey through the services).
  * Each comes with the span below it that spent the most time of its own, the why. Customers are
- * ranked by the p95 of their requests. Reads at most `scanLimit` (default 500 000) newest spans.
+ * ranked by the p95 of their worst route: a customer whose orders are slow stays on top however
+ * many quick reads (a client polling its order's status) they send besides. Reads at most
+ * `scanLimit` (default 500 000) newest spans.
  */
 export function slowRequests(db: SQLite.Database, opts: { sinceMs: number; limit?: number; scanLimit?: number }): SlowReport {
   const rows = db
@@ -147,16 +153,20 @@ export function slowRequests(db: SQLite.Database, opts: { sinceMs: number; limit
     totalMs,
     slowestSpan: why && { name: why.name, service: why.service, durationMs: why.durationMs, selfMs: why.selfMs },
   }));
-  const byCustomer = new Map<string, number[]>();
+  const byCustomer = new Map<string, Map<string, number[]>>();
   for (const { root, totalMs } of measured) {
     const customer = root.attributes['enduser.id'];
     if (typeof customer !== 'string') continue;
-    const list = byCustomer.get(customer) ?? [];
-    list.push(totalMs);
-    byCustomer.set(customer, list);
+    const routes = byCustomer.get(customer) ?? new Map<string, number[]>();
+    const route = `${String(root.attributes['http.request.method'] ?? '')} ${String(root.attributes['http.route'])}`.trim();
+    routes.set(route, [...(routes.get(route) ?? []), totalMs]);
+    byCustomer.set(customer, routes);
   }
   const customers = [...byCustomer]
-    .map(([customerId, values]) => ({ customerId, requests: values.length, p95Ms: p95(values), maxMs: Math.max(...values) }))
+    .map(([customerId, routes]): AffectedCustomer => {
+      const worst = [...routes].map(([route, values]) => ({ route, p95Ms: p95(values), maxMs: Math.max(...values) })).sort((a, b) => b.p95Ms - a.p95Ms)[0]!;
+      return { customerId, requests: [...routes.values()].reduce((n, v) => n + v.length, 0), ...worst };
+    })
     .sort((a, b) => b.p95Ms - a.p95Ms)
     .slice(0, 10);
   return { sinceMs: opts.sinceMs, requests: measured.length, slowest, customers };
