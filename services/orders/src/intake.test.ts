@@ -104,9 +104,9 @@ test('group commit: orders that arrive while a transaction is in flight share th
   await db.close();
 });
 
-test('group commit: a key another instance took meanwhile fails the batch, then only that order answers as the other did', async () => {
+test('group commit: a key another instance took meanwhile skips that order alone, which answers as the other did', async () => {
   const db = await setup();
-  const { wrapped, release } = heldDb(db);
+  const { wrapped, stats, release } = heldDb(db);
   const place = createIntake(wrapped, { maxBatch: 8 });
   const first = place('c1', 'first', body);
   await new Promise((r) => setTimeout(r, 5));
@@ -124,5 +124,40 @@ test('group commit: a key another instance took meanwhile fails the batch, then 
   const orders = await db.db.selectFrom('orders').select('id').execute();
   assert.equal(orders.length, 4, 'first + the three whose keys were free');
   assert.equal((await db.db.selectFrom('outbox').selectAll().execute()).length, 4);
+  assert.equal(stats.transactions, 2, 'the first order, then the batch once: a taken key is no reason to write the batch again');
+  await db.close();
+});
+
+test('a retry costs no new order, in one transaction per order and in batches alike', async () => {
+  for (const maxBatch of [1, 8]) {
+    const db = await setup();
+    const place = createIntake(db, { maxBatch });
+    const first = await place('c1', 'again', body);
+    const retries = await Promise.all([place('c1', 'again-2', body), place('c1', 'again', body).catch((e: { code?: string }) => e.code)]);
+    assert.equal(retries[0].statusCode, 202);
+    const retry = retries[1] as Awaited<ReturnType<typeof place>>;
+    assert.equal(retry.replayed, true);
+    assert.deepEqual(retry.body, first.body);
+    await assert.rejects(place('c1', 'again', { ...body, items: [{ sku: 'tea', quantity: 2 }] }), (e: { code?: string }) => e.code === 'IDEMPOTENCY_KEY_REUSED');
+    // The same key with an unknown sku is still a reuse of the key, not an unknown sku.
+    await assert.rejects(place('c1', 'again', { ...body, items: [{ sku: 'nope', quantity: 1 }] }), (e: { code?: string }) => e.code === 'IDEMPOTENCY_KEY_REUSED');
+    assert.equal((await db.db.selectFrom('orders').selectAll().execute()).length, 2);
+    assert.equal((await db.db.selectFrom('outbox').selectAll().execute()).length, 2);
+    await db.close();
+  }
+});
+
+test('the catalog check: a sku found once is not looked up again; one not found is looked up each time', async () => {
+  const db = await setup();
+  const place = createIntake(db);
+  assert.equal((await place('c1', 'k1', body)).statusCode, 202);
+  // Products are never deleted; were the row gone, a remembered sku would still pass.
+  await db.db.deleteFrom('catalog').where('sku', '=', 'tea').execute();
+  assert.equal((await place('c1', 'k2', body)).statusCode, 202);
+  const coffee = { ...body, items: [{ sku: 'coffee', quantity: 1 }] };
+  await assert.rejects(place('c1', 'k3', coffee), (e: { code?: string }) => e.code === 'ORDER_UNKNOWN_SKU');
+  // A product added a moment later is found: misses are not remembered.
+  await db.db.insertInto('catalog').values({ sku: 'coffee', updated_at: 'now' }).execute();
+  assert.equal((await place('c1', 'k3', coffee)).statusCode, 202);
   await db.close();
 });

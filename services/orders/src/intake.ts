@@ -37,31 +37,51 @@ interface IntakeWrite {
   event: NewEvent<'OrderPlaced'>;
 }
 
-/** Writes the orders, their idempotency records and their events: three statements whatever the count. */
-async function writeAccepted(trx: Kysely<OrdersDb>, writes: readonly IntakeWrite[]): Promise<void> {
-  await trx.insertInto('orders').values(writes.map((w) => w.row)).execute();
-  await trx.insertInto('idempotency_keys').values(writes.map((w) => w.idempotency)).execute();
-  await appendToOutbox(trx, writes.map((w) => w.event));
+/**
+ * Writes the orders whose idempotency key is still free, with their records and events: the keys
+ * first (`on conflict do nothing`), then only the orders whose key was inserted — three statements
+ * whatever the count. Returns, per write, whether it was accepted; a key already taken (a retry, or
+ * another instance that won the race) is not an error, its order is simply not written. On
+ * PostgreSQL a conflicting insert waits for the transaction that holds the key and skips it once
+ * that one commits.
+ */
+async function writeAccepted(trx: Kysely<OrdersDb>, writes: readonly IntakeWrite[]): Promise<boolean[]> {
+  const inserted = await trx
+    .insertInto('idempotency_keys')
+    .values(writes.map((w) => w.idempotency))
+    .onConflict((oc) => oc.columns(['customer_id', 'key']).doNothing())
+    .returning(['customer_id', 'key'])
+    .execute();
+  const fresh = new Set(inserted.map((r) => slotOf(r.customer_id, r.key)));
+  const accepted = writes.map((w) => fresh.has(slotOf(w.idempotency.customer_id, w.idempotency.key)));
+  const kept = writes.filter((_, i) => accepted[i]);
+  if (kept.length > 0) {
+    await trx.insertInto('orders').values(kept.map((w) => w.row)).execute();
+    await appendToOutbox(trx, kept.map((w) => w.event));
+  }
+  return accepted;
 }
+
+const slotOf = (customerId: string, key: string) => `${customerId}\u0000${key}`;
 
 interface Waiting {
   write: IntakeWrite;
-  resolve: () => void;
+  resolve: (accepted: boolean) => void;
   reject: (error: unknown) => void;
 }
 
 /**
  * Group commit: one transaction in flight at a time; the orders that arrive meanwhile share the
- * next one (at most `maxBatch`). Alone, an order is written at once, as without batching. A batch
- * that fails (another instance took one of its keys) is written again one order per transaction,
- * so one order's conflict fails that order alone.
+ * next one (at most `maxBatch`). Alone, an order is written at once, as without batching. A key
+ * already taken skips its order only (see `writeAccepted`); a batch that fails for any other reason
+ * is written again one order per transaction, so that one order's failure fails that order alone.
  */
 function createGroupCommit(db: Database<OrdersDb>, maxBatch: number) {
   const queue: Waiting[] = [];
   let running = false;
 
   const writeOne = (w: Waiting) =>
-    db.transaction((trx) => writeAccepted(trx, [w.write])).then(w.resolve, w.reject);
+    db.transaction((trx) => writeAccepted(trx, [w.write])).then(([accepted]) => w.resolve(accepted!), w.reject);
 
   async function drain(): Promise<void> {
     running = true;
@@ -72,21 +92,22 @@ function createGroupCommit(db: Database<OrdersDb>, maxBatch: number) {
           await writeOne(batch[0]!);
           continue;
         }
+        let accepted: boolean[];
         try {
-          await db.transaction((trx) => writeAccepted(trx, batch.map((w) => w.write)));
+          accepted = await db.transaction((trx) => writeAccepted(trx, batch.map((w) => w.write)));
         } catch {
           for (const w of batch) await writeOne(w);
           continue;
         }
-        for (const w of batch) w.resolve();
+        batch.forEach((w, i) => w.resolve(accepted[i]!));
       }
     } finally {
       running = false;
     }
   }
 
-  return function commit(write: IntakeWrite): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  return function commit(write: IntakeWrite): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
       queue.push({ write, resolve, reject });
       if (!running) void drain();
     });
@@ -102,12 +123,14 @@ export interface IntakeOptions {
  * Accepts an order: one short transaction writes the order, its OrderPlaced event and the
  * idempotency record together (with `maxBatch` > 1, several orders' share one transaction). Keys
  * are scoped per customer. A key still being processed in this instance answers 409; across
- * instances the primary key on (customer, key) decides.
+ * instances the primary key on (customer, key) decides. A new key costs no lookup: the insert finds
+ * a taken key, and only then is the earlier answer read (a replay, or a 422 for another body).
  */
 export function createIntake(db: Database<OrdersDb>, opts: IntakeOptions = {}) {
   const inFlight = new Set<string>();
   const maxBatch = opts.maxBatch ?? 1;
-  const commit = maxBatch > 1 ? createGroupCommit(db, maxBatch) : (write: IntakeWrite) => db.transaction((trx) => writeAccepted(trx, [write]));
+  const commit = maxBatch > 1 ? createGroupCommit(db, maxBatch) : (write: IntakeWrite) => db.transaction(async (trx) => (await writeAccepted(trx, [write]))[0]!);
+  const knownSkus = createKnownSkus();
 
   async function replay(k: Kysely<OrdersDb>, customerId: string, key: string, hash: string): Promise<IntakeResponse | undefined> {
     const prior = await k.selectFrom('idempotency_keys').selectAll().where('customer_id', '=', customerId).where('key', '=', key).executeTakeFirst();
@@ -117,18 +140,17 @@ export function createIntake(db: Database<OrdersDb>, opts: IntakeOptions = {}) {
   }
 
   return async function placeOrder(customerId: string, key: string, body: PlaceOrderInput): Promise<IntakeResponse> {
-    const slot = `${customerId}\u0000${key}`;
+    const slot = slotOf(customerId, key);
     if (inFlight.has(slot)) throw orderErrors.create('IDEMPOTENCY_KEY_IN_FLIGHT', 'A request with this Idempotency-Key is still being processed; retry shortly');
     inFlight.add(slot);
     try {
       const hash = fingerprint(body);
-      const prior = await replay(db.db, customerId, key, hash);
-      if (prior) return prior;
       const skus = [...new Set(body.items.map((i) => i.sku))];
-      const known = await db.db.selectFrom('catalog').select('sku').where('sku', 'in', skus).execute();
-      if (known.length !== skus.length) {
-        const have = new Set(known.map((r) => r.sku));
-        const missing = skus.filter((s) => !have.has(s));
+      const missing = await knownSkus.missing(db.db, skus);
+      if (missing.length > 0) {
+        // A retry answers as the first request did, even if its sku were gone since.
+        const prior = await replay(db.db, customerId, key, hash);
+        if (prior) return prior;
         throw orderErrors.create('ORDER_UNKNOWN_SKU', `Unknown sku: ${missing.join(', ')}`, { extensions: { skus: missing } });
       }
       const now = new Date().toISOString();
@@ -147,21 +169,40 @@ export function createIntake(db: Database<OrdersDb>, opts: IntakeOptions = {}) {
         updated_at: now,
       };
       const view = toView(row);
-      try {
-        await commit({
-          row,
-          idempotency: { customer_id: customerId, key, request_hash: hash, status_code: 202, response: JSON.stringify(view), created_at: now },
-          event: { type: 'OrderPlaced', key: row.id, headers: currentOutboxHeaders(), data: { orderId: row.id, customerId, items: body.items.map((i) => ({ sku: i.sku, quantity: i.quantity })), paymentMethod: body.paymentMethod } },
-        });
-      } catch (error) {
-        // Another instance won the race for this key: answer as it did.
-        const other = await replay(db.db, customerId, key, hash);
-        if (other) return other;
-        throw error;
-      }
-      return { statusCode: 202, body: view, replayed: false };
+      const accepted = await commit({
+        row,
+        idempotency: { customer_id: customerId, key, request_hash: hash, status_code: 202, response: JSON.stringify(view), created_at: now },
+        event: { type: 'OrderPlaced', key: row.id, headers: currentOutboxHeaders(), data: { orderId: row.id, customerId, items: body.items.map((i) => ({ sku: i.sku, quantity: i.quantity })), paymentMethod: body.paymentMethod } },
+      });
+      if (accepted) return { statusCode: 202, body: view, replayed: false };
+      // The key was taken (a retry, or another instance won the race): answer as that request did.
+      const prior = await replay(db.db, customerId, key, hash);
+      if (prior) return prior;
+      throw new Error(`idempotency key of customer ${customerId} was taken, and its record is not there`);
     } finally {
       inFlight.delete(slot);
     }
+  };
+}
+
+/** Skus the catalog holds, remembered at most this many (a set of short strings: a few MB at most). */
+const KNOWN_SKUS_MAX = 100_000;
+
+/**
+ * The catalog check without a query per order: a sku once found in the catalog is remembered, since
+ * a product is never deleted (inventory has no route that deletes one, and the catalog is only
+ * ever upserted from ProductUpserted). A sku not remembered is looked up, so a product added a
+ * moment ago is found. Should products ever be deleted, this set must learn of it.
+ */
+function createKnownSkus() {
+  const known = new Set<string>();
+  return {
+    async missing(k: Kysely<OrdersDb>, skus: readonly string[]): Promise<string[]> {
+      const unknown = skus.filter((s) => !known.has(s));
+      if (unknown.length === 0) return [];
+      const found = new Set((await k.selectFrom('catalog').select('sku').where('sku', 'in', unknown).execute()).map((r) => r.sku));
+      for (const s of found) if (known.size < KNOWN_SKUS_MAX) known.add(s);
+      return unknown.filter((s) => !found.has(s));
+    },
   };
 }
