@@ -49,7 +49,7 @@ describe('observability: one order followed everywhere, the two-minute question 
     proxy = await startSlowProviderProxy({ target: sim.url, paymentMethod: 'pm_card_mastercard', delayMs: 1500 });
     const d = tempDataDir();
     cleanup = d.cleanup;
-    sys = await startSystem({ dataDir: d.dir, env: { ORDERFLOW_SMTP_URL: smtp.url, ORDERFLOW_PAYMENT_URL: proxy.url } });
+    sys = await startSystem({ dataDir: d.dir, env: { ORDERFLOW_SMTP_URL: smtp.url, ORDERFLOW_PAYMENT_URL: proxy.url, ORDERFLOW_CACHE: 'on' } });
     api = apiClient(sys.url);
     await api.putProduct(sys.adminKey, 'obs-tea', { priceCents: 300, stock: 1000 });
     // The sku reaches orders by an event: wait until it is orderable, so the traced order below is

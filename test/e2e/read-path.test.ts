@@ -18,7 +18,7 @@ function systemFor(env: Record<string, string>): { system: () => SystemProcess; 
   before(async () => {
     const d = tempDataDir();
     cleanup = d.cleanup;
-    sys = await startSystem({ dataDir: d.dir, env: { ORDERFLOW_RATE_LIMIT_PER_KEY: '0', ...env } });
+    sys = await startSystem({ dataDir: d.dir, env: { ORDERFLOW_RATE_LIMIT_PER_KEY: '0', ORDERFLOW_CACHE: 'on', ...env } });
   });
   after(async () => {
     await sys?.stop();

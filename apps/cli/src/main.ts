@@ -43,7 +43,8 @@ program
   .argument('<service>', 'the service to run')
   .action(async (service) => {
     const watch = exitWithParent();
-    const runtime = await serveService(service, loadConfig());
+    // Distributed mode whatever ORDERFLOW_MODE says, and so its defaults (group commit, the cache, no write lane).
+    const runtime = await serveService(service, loadConfig({ ...process.env, ORDERFLOW_MODE: 'distributed' }));
     stopOnSignals(runtime, runtime.logger);
     watch.stopWith(() => runtime.stop());
   });

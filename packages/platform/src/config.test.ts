@@ -49,3 +49,11 @@ test('the write lane: 8 writes per event-loop turn in embedded mode, none in dis
   assert.equal(loadConfig({ ORDERFLOW_MODE: 'distributed', ORDERFLOW_WRITES_PER_TURN: '4' }).writesPerTurn, 4);
   assert.throws(() => loadConfig({ ORDERFLOW_WRITES_PER_TURN: '-1' }), (e: unknown) => e instanceof ConfigError && /ORDERFLOW_WRITES_PER_TURN/.test(e.message));
 });
+
+test('the cache: on by default in distributed mode, off in embedded mode, either way by ORDERFLOW_CACHE', () => {
+  assert.equal(loadConfig({}).readPath.cache, false);
+  assert.equal(loadConfig({ ORDERFLOW_MODE: 'distributed' }).readPath.cache, true);
+  assert.equal(loadConfig({ ORDERFLOW_CACHE: 'on' }).readPath.cache, true);
+  assert.equal(loadConfig({ ORDERFLOW_MODE: 'distributed', ORDERFLOW_CACHE: 'off' }).readPath.cache, false);
+  assert.throws(() => loadConfig({ ORDERFLOW_CACHE: 'yes' }), (e: unknown) => e instanceof ConfigError && /ORDERFLOW_CACHE/.test(e.message));
+});

@@ -4,7 +4,12 @@ type Env = Record<string, string | undefined>;
 
 /** The read path's settings (cache, read-your-writes, replica lag). Every variable is in README. */
 export interface ReadPathConfig {
-  /** ORDERFLOW_CACHE=off: no cache, every read goes to the database (for comparison). */
+  /**
+   * ORDERFLOW_CACHE: on by default in distributed mode (Redis + a local tier: 1.74x reads, `npm run
+   * bench -- reads-distributed`), off in embedded mode, where the read model is an in-process SQLite
+   * primary-key read and the LRU saves too little to keep (`npm run bench -- reads`: 1.05x and 1.13x
+   * CPU per read, under its 1.1x bar). `on` in embedded mode: the in-process LRU.
+   */
   cache: boolean;
   /** Longest life of a cache entry without an invalidation. */
   cacheTtlMs: number;
@@ -26,7 +31,8 @@ export interface ReadPathConfig {
 
 /** @throws ConfigError naming a variable that is out of range. */
 export function loadReadPathConfig(env: Env, h: { int(env: Env, name: string, def: number, min?: number, max?: number): number; str(env: Env, name: string): string | undefined }): ReadPathConfig {
-  const cache = h.str(env, 'ORDERFLOW_CACHE') ?? 'on';
+  const distributed = h.str(env, 'ORDERFLOW_MODE') === 'distributed';
+  const cache = h.str(env, 'ORDERFLOW_CACHE') ?? (distributed ? 'on' : 'off');
   if (cache !== 'on' && cache !== 'off') throw new ConfigError(`ORDERFLOW_CACHE must be on or off, got "${cache}"`);
   const sqliteReader = h.str(env, 'ORDERFLOW_SQLITE_READER') ?? 'on';
   if (sqliteReader !== 'on' && sqliteReader !== 'off') throw new ConfigError(`ORDERFLOW_SQLITE_READER must be on or off, got "${sqliteReader}"`);
