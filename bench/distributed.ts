@@ -1,6 +1,6 @@
 /**
  * `npm run bench:distributed`: orders accepted per second through the cluster's entry (HAProxy →
- * two orders instances → PostgreSQL), beside pgbench running the same write transaction the intake
+ * two orders instances, or ORDERFLOW_CLUSTER_INSTANCES → PostgreSQL), beside pgbench running the same write transaction the intake
  * commits (order row + idempotency record + outbox row) at the same concurrency on the same server,
  * and their ratio. Each run loads the entry twice per intake setting: with the whole saga running
  * (every accepted order also reserved, charged, confirmed and mailed by the other services on the
@@ -130,7 +130,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-console.log(`# distributed intake: ${runs} run(s), ${seconds} s per load, ${concurrency} clients, 2 instances of each service behind HAProxy, PostgreSQL ${PG_ADMIN_URL.replace(/\/\/.*@/, '//')}`);
+console.log(`# distributed intake: ${runs} run(s), ${seconds} s per load, ${concurrency} clients, ${process.env.ORDERFLOW_CLUSTER_INSTANCES ?? 2} instance(s) of each service behind HAProxy, PostgreSQL ${PG_ADMIN_URL.replace(/\/\/.*@/, '//')}`);
 const single: Measured[] = [];
 const grouped: Measured[] = [];
 const pgbenchTps: number[] = [];
