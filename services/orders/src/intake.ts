@@ -64,6 +64,9 @@ async function writeAccepted(trx: Kysely<OrdersDb>, writes: readonly IntakeWrite
 
 const slotOf = (customerId: string, key: string) => `${customerId}\u0000${key}`;
 
+/** One order in a transaction of its own; true when its key was free. */
+const writeAlone = (db: Database<OrdersDb>, write: IntakeWrite) => db.transaction(async (trx) => (await writeAccepted(trx, [write]))[0]!);
+
 interface Waiting {
   write: IntakeWrite;
   resolve: (accepted: boolean) => void;
@@ -80,8 +83,7 @@ function createGroupCommit(db: Database<OrdersDb>, maxBatch: number) {
   const queue: Waiting[] = [];
   let running = false;
 
-  const writeOne = (w: Waiting) =>
-    db.transaction((trx) => writeAccepted(trx, [w.write])).then(([accepted]) => w.resolve(accepted!), w.reject);
+  const writeOne = (w: Waiting) => writeAlone(db, w.write).then(w.resolve, w.reject);
 
   async function drain(): Promise<void> {
     running = true;
@@ -129,7 +131,7 @@ export interface IntakeOptions {
 export function createIntake(db: Database<OrdersDb>, opts: IntakeOptions = {}) {
   const inFlight = new Set<string>();
   const maxBatch = opts.maxBatch ?? 1;
-  const commit = maxBatch > 1 ? createGroupCommit(db, maxBatch) : (write: IntakeWrite) => db.transaction(async (trx) => (await writeAccepted(trx, [write]))[0]!);
+  const commit = maxBatch > 1 ? createGroupCommit(db, maxBatch) : (write: IntakeWrite) => writeAlone(db, write);
   const knownSkus = createKnownSkus();
 
   async function replay(k: Kysely<OrdersDb>, customerId: string, key: string, hash: string): Promise<IntakeResponse | undefined> {

@@ -159,7 +159,9 @@ export function slowRequests(db: SQLite.Database, opts: { sinceMs: number; limit
     if (typeof customer !== 'string') continue;
     const routes = byCustomer.get(customer) ?? new Map<string, number[]>();
     const route = `${String(root.attributes['http.request.method'] ?? '')} ${String(root.attributes['http.route'])}`.trim();
-    routes.set(route, [...(routes.get(route) ?? []), totalMs]);
+    const values = routes.get(route);
+    if (values) values.push(totalMs);
+    else routes.set(route, [totalMs]);
     byCustomer.set(customer, routes);
   }
   const customers = [...byCustomer]
