@@ -3,6 +3,7 @@ import { appendToOutbox, type AppError, type Result, err, ok } from '@orderflow/
 import type { OrdersDb } from './schema.ts';
 import { loadOrder, saveState, toState, toView, type OrderView } from './repository.ts';
 import { transition, type OrderInput } from './order.ts';
+import { saveViews } from './read-model.ts';
 import { orderErrors } from './errors.ts';
 
 /** The order's state moved between reading and writing it (another transaction won): run it again. */
@@ -12,7 +13,8 @@ export class ConcurrentChangeError extends Error {
 
 /**
  * Loads the order, runs the state machine, and writes the new state with its events into the
- * outbox — all inside the caller's transaction.
+ * outbox and its view into the read model — all inside the caller's transaction (the caller drops
+ * the cached view once it has committed).
  */
 export async function applyToOrder(trx: Kysely<OrdersDb>, orderId: string, input: OrderInput): Promise<Result<OrderView, AppError>> {
   const loaded = await loadOrder(trx, orderId);
@@ -25,6 +27,7 @@ export async function applyToOrder(trx: Kysely<OrdersDb>, orderId: string, input
   }
   await appendToOutbox(trx, next.value.events);
   const after = await loadOrder(trx, orderId);
+  await saveViews(trx, [after!.row]);
   return ok(toView(after!.row));
 }
 

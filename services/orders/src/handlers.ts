@@ -1,9 +1,10 @@
 import type { PaymentDeclined, PaymentFailed, PaymentSucceeded, ProductUpserted, StockReservationFailed, StockReserved } from '@orderflow/contracts';
-import { claimInbox, type Database, type DeliveredMessage, type Logger } from '@orderflow/platform';
+import { claimInbox, type Cache, type Database, type DeliveredMessage, type Logger } from '@orderflow/platform';
 import type { OrdersDb } from './schema.ts';
 import type { OrderInput } from './order.ts';
 import { applyToOrder } from './apply.ts';
 import { orderErrors } from './errors.ts';
+import { orderKey } from './read-model.ts';
 
 const CONSUMER = 'orders';
 
@@ -33,18 +34,20 @@ export function toInput(m: DeliveredMessage): { orderId: string; input: OrderInp
 }
 
 /** Drives the saga: each reply moves the order through its state machine, once (inbox). */
-export function onSagaReply(db: Database<OrdersDb>, log: Logger) {
+export function onSagaReply(db: Database<OrdersDb>, log: Logger, cache: Cache) {
   return async (m: DeliveredMessage): Promise<void> => {
     const { orderId, input } = toInput(m);
-    await db.transaction(async (trx) => {
-      if (!(await claimInbox(trx, CONSUMER, m.id))) return;
+    const applied = await db.transaction(async (trx) => {
+      if (!(await claimInbox(trx, CONSUMER, m.id))) return false;
       const r = await applyToOrder(trx, orderId, input);
       if (!r.ok) {
         // A late reply to a finished order (e.g. payment after a customer cancel): recorded, not applied.
         // Compensation (the refund) is payments' job on OrderCancelled.
         log.info({ order_id: orderId, event: m.type, code: r.error.code }, r.error.message);
       }
+      return r.ok;
     });
+    if (applied) await cache.invalidate(orderKey(orderId));
   };
 }
 

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { openSqliteDatabase, platformMigrations, type Database } from '@orderflow/platform';
 import { ordersMigrations, type OrdersDb } from './schema.ts';
 import { checkIdempotencyKey, createIntake, fingerprint } from './intake.ts';
+import { readModelMigration } from './read-model.ts';
 
 async function setup(): Promise<Database<OrdersDb>> {
-  const db = await openSqliteDatabase<OrdersDb>({ file: ':memory:', migrations: [...platformMigrations, ...ordersMigrations] });
+  const db = await openSqliteDatabase<OrdersDb>({ file: ':memory:', migrations: [...platformMigrations, ...ordersMigrations, readModelMigration] });
   await db.db.insertInto('customers').values({ id: 'c1', email: 'a@example.com', name: 'A', created_at: 'now' }).execute();
   await db.db.insertInto('catalog').values({ sku: 'tea', updated_at: 'now' }).execute();
   return db;
@@ -33,6 +34,8 @@ test('a second request with a key still in flight is refused with IDEMPOTENCY_KE
   assert.equal(rows.length, 1);
   const outbox = await db.db.selectFrom('outbox').selectAll().execute();
   assert.deepEqual(outbox.map((o) => o.type), ['OrderPlaced'], 'the event is written with the order');
+  const views = await db.db.selectFrom('order_views').select(['id', 'status', 'view']).execute();
+  assert.deepEqual(views.map((v) => [v.id, v.status, JSON.parse(v.view)]), [[rows[0]!.id, 'pending', r1.body]], 'and its view, in the same transaction');
   await db.close();
 });
 

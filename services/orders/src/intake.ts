@@ -4,7 +4,8 @@ import type { Static } from 'typebox';
 import { appendToOutbox, currentOutboxHeaders, uuidv7, type Database, type NewEvent } from '@orderflow/platform';
 import type { OrdersDb } from './schema.ts';
 import type { PlaceOrderBody } from './http-schemas.ts';
-import { toView } from './repository.ts';
+import { toView, type OrderRow } from './repository.ts';
+import { saveViews } from './read-model.ts';
 import { orderErrors } from './errors.ts';
 
 export type PlaceOrderInput = Static<typeof PlaceOrderBody>;
@@ -30,9 +31,9 @@ export function fingerprint(body: PlaceOrderInput): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-/** What one accepted order writes: its row, its idempotency record, its OrderPlaced event. */
+/** What one accepted order writes: its row (and its view), its idempotency record, its OrderPlaced event. */
 interface IntakeWrite {
-  row: Insertable<OrdersDb['orders']>;
+  row: OrderRow;
   idempotency: Insertable<OrdersDb['idempotency_keys']>;
   event: NewEvent<'OrderPlaced'>;
 }
@@ -57,6 +58,7 @@ async function writeAccepted(trx: Kysely<OrdersDb>, writes: readonly IntakeWrite
   const kept = writes.filter((_, i) => accepted[i]);
   if (kept.length > 0) {
     await trx.insertInto('orders').values(kept.map((w) => w.row)).execute();
+    await saveViews(trx, kept.map((w) => w.row));
     await appendToOutbox(trx, kept.map((w) => w.event));
   }
   return accepted;

@@ -4,12 +4,13 @@ import { createLogger, openSqliteDatabase, platformMigrations } from '@orderflow
 import { ordersMigrations, type OrdersDb } from './schema.ts';
 import { createIntake } from './intake.ts';
 import { applyToOrder } from './apply.ts';
+import { readModelMigration } from './read-model.ts';
 import { paymentDeadlineMigration, startPaymentDeadlineSweep } from './payment-deadline.ts';
 
 const pricing = { lines: [{ sku: 'tea', quantity: 1, unitPriceCents: 500 }], totalCents: 500, currency: 'EUR' };
 
 test('an order awaiting payment past the deadline is cancelled with payment_failed; others are left alone', async () => {
-  const db = await openSqliteDatabase<OrdersDb>({ file: ':memory:', migrations: [...platformMigrations, ...ordersMigrations, paymentDeadlineMigration] });
+  const db = await openSqliteDatabase<OrdersDb>({ file: ':memory:', migrations: [...platformMigrations, ...ordersMigrations, paymentDeadlineMigration, readModelMigration] });
   await db.db.insertInto('customers').values({ id: 'c1', email: 'a@example.com', name: 'A', created_at: 'now' }).execute();
   await db.db.insertInto('catalog').values({ sku: 'tea', updated_at: 'now' }).execute();
   const place = createIntake(db);
@@ -30,6 +31,8 @@ test('an order awaiting payment past the deadline is cancelled with payment_fail
   assert.equal(rows[overdue]!.cancellation_reason, 'payment_failed');
   assert.equal(rows[confirmed]!.status, 'confirmed');
   assert.equal(rows[pending]!.status, 'pending');
+  const views = Object.fromEntries((await db.db.selectFrom('order_views').select(['id', 'status']).execute()).map((r) => [r.id, r.status]));
+  assert.deepEqual(views, { [overdue]: 'cancelled', [confirmed]: 'confirmed', [pending]: 'pending' }, 'each view changes with its order');
   const events = await db.db.selectFrom('outbox').select(['type', 'key']).execute();
   assert.deepEqual(events, [{ type: 'OrderCancelled', key: overdue }], 'stock release and refund follow from OrderCancelled');
   await db.close();

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
-import type { Database, Logger, Migration } from '@orderflow/platform';
+import type { Cache, Database, Logger, Migration } from '@orderflow/platform';
 import type { OrdersDb } from './schema.ts';
 import { applyToOrder } from './apply.ts';
+import { orderKey } from './read-model.ts';
 
 /** Makes the sweep's query an index range scan, however many orders are finished. */
 export const paymentDeadlineMigration: Migration = {
@@ -22,7 +23,7 @@ export interface PaymentDeadlineSweep {
  * `awaiting_payment`) with reason `payment_failed`, through the state machine: OrderCancelled then
  * releases the stock and makes payments refund a charge that lands late. Runs every `sweepMs`.
  */
-export function startPaymentDeadlineSweep(deps: { db: Database<OrdersDb>; logger: Logger; deadlineMs: number; sweepMs: number; batch?: number }): PaymentDeadlineSweep {
+export function startPaymentDeadlineSweep(deps: { db: Database<OrdersDb>; logger: Logger; cache?: Cache; deadlineMs: number; sweepMs: number; batch?: number }): PaymentDeadlineSweep {
   const batch = deps.batch ?? 200;
   let running: Promise<string[]> | undefined;
   async function pass(now: Date): Promise<string[]> {
@@ -32,7 +33,9 @@ export function startPaymentDeadlineSweep(deps: { db: Database<OrdersDb>; logger
     for (const { id } of overdue) {
       // The deadline is a PaymentFailed of our own; a reply that moved the order meanwhile wins (the transition is refused).
       const r = await deps.db.transaction((trx) => applyToOrder(trx, id, { type: 'PaymentFailed' }));
-      if (r.ok) cancelled.push(id);
+      if (!r.ok) continue;
+      cancelled.push(id);
+      await deps.cache?.invalidate(orderKey(id));
     }
     if (cancelled.length > 0) deps.logger.warn({ count: cancelled.length, deadlineMs: deps.deadlineMs, orders: cancelled.slice(0, 20) }, 'payment deadline passed: orders cancelled with payment_failed');
     return cancelled;

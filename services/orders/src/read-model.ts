@@ -1,11 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { Cache, Database, DeliveredMessage, Migration } from '@orderflow/platform';
+import type { Migration } from '@orderflow/platform';
 import type { OrdersDb } from './schema.ts';
 import { toView, type OrderRow, type OrderView } from './repository.ts';
-import { orderErrors } from './errors.ts';
-
-/** The events the read model follows: every one changes what `GET /v1/orders` shows. */
-export const READ_MODEL_EVENTS = ['OrderPlaced', 'PaymentRequested', 'OrderConfirmed', 'OrderCancelled'] as const;
 
 /**
  * `order_views`: the orders as the API shows them (the JSON document ready to send), with indexes
@@ -35,6 +31,30 @@ export const readModelMigration: Migration = {
   },
 };
 
+/**
+ * Views were once written by a consumer of the orders' events, a moment after each change: any
+ * order whose last change had not been projected yet is brought in step, in batches.
+ */
+export const viewsInStepMigration: Migration = {
+  name: 'orders-201-views-in-step',
+  async up(db) {
+    for (let after = ''; ; ) {
+      const rows = (await db
+        .selectFrom('orders')
+        .leftJoin('order_views', 'order_views.id', 'orders.id')
+        .selectAll('orders')
+        .where('orders.id', '>', after)
+        .where((eb) => eb.or([eb('order_views.id', 'is', null), eb('order_views.updated_at', '<', eb.ref('orders.updated_at'))]))
+        .orderBy('orders.id')
+        .limit(1000)
+        .execute()) as OrderRow[];
+      if (rows.length === 0) break;
+      await saveViews(db as Kysely<OrdersDb>, rows);
+      after = rows[rows.length - 1]!.id;
+    }
+  },
+};
+
 function viewRow(row: OrderRow) {
   return { id: row.id, customer_id: row.customer_id, status: row.status, view: JSON.stringify(toView(row)), updated_at: row.updated_at };
 }
@@ -43,30 +63,19 @@ function viewRow(row: OrderRow) {
 export const orderKey = (id: string) => `order:${id}`;
 
 /**
- * Projects an order event into `order_views`: reads the order's current state (the event says
- * which order changed) and upserts its view, never over a newer one; then drops the cached copy.
- * Idempotent and indifferent to delivery order, so it needs no inbox.
- * @throws ORDER_BAD_EVENT (not retried) for an event without an order id.
+ * Writes orders' views in the transaction that wrote the orders themselves (intake, each state
+ * change), so the read model is never behind the write model: no projection consumer, no lag, no
+ * second transaction per event. The caller drops the cached copies once it has committed.
  */
-export function onOrderEvent(db: Database<OrdersDb>, cache: Cache) {
-  return async (m: DeliveredMessage): Promise<void> => {
-    const d = m.data as { orderId?: unknown } | null;
-    if (!d || typeof d.orderId !== 'string') throw orderErrors.create('ORDER_BAD_EVENT', `${m.type} without orderId`);
-    const row = await db.db.selectFrom('orders').selectAll().where('id', '=', d.orderId).executeTakeFirst();
-    if (!row) return;
-    const view = viewRow(row);
-    await db.db
-      .insertInto('order_views')
-      .values(view)
-      .onConflict((oc) =>
-        oc
-          .column('id')
-          .doUpdateSet({ status: view.status, view: view.view, updated_at: view.updated_at })
-          .where('order_views.updated_at', '<=', view.updated_at),
-      )
-      .execute();
-    await cache.invalidate(orderKey(row.id));
-  };
+export async function saveViews(trx: Kysely<OrdersDb>, rows: readonly OrderRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await trx
+    .insertInto('order_views')
+    .values(rows.map(viewRow))
+    .onConflict((oc) =>
+      oc.column('id').doUpdateSet((eb) => ({ status: eb.ref('excluded.status'), view: eb.ref('excluded.view'), updated_at: eb.ref('excluded.updated_at') })),
+    )
+    .execute();
 }
 
 export interface ListFilter {

@@ -23,7 +23,7 @@ export interface OrdersRouteDeps {
   db: Database<OrdersDb>;
   adminKey: string;
   pepper: string;
-  /** Single-order views, invalidated by the read model's projection. */
+  /** Single-order views, dropped after each commit that changes the order. */
   cache: Cache;
   recentWrites: RecentWrites;
   /** Orders per intake transaction at most (ORDERFLOW_INTAKE_BATCH); default 1. */
@@ -42,7 +42,7 @@ export function registerOrdersRoutes(app: FastifyInstance, deps: OrdersRouteDeps
   /**
    * An order's view: from the write model on the primary right after its owner changed it; else
    * the cache, filled from the read model on the primary (so an entry is never older than its
-   * invalidation); an order the projection has not reached yet comes from the write model.
+   * invalidation); the write model answers when there is no view.
    */
   async function readOrder(id: string) {
     if (await recentWrites.has(orderKey(id))) return findOrder(db.db, id);
@@ -137,6 +137,7 @@ export function registerOrdersRoutes(app: FastifyInstance, deps: OrdersRouteDeps
         if (result.error.code === 'ORDER_ILLEGAL_TRANSITION') throw orderErrors.create('ORDER_NOT_CANCELLABLE', `Order ${id} is already cancelled`);
         throw result.error;
       }
+      await cache.invalidate(orderKey(id));
       await markWritten(id, result.value.customerId);
       return reply.status(202).send(result.value);
     },

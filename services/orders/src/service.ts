@@ -6,13 +6,13 @@ import { registerKeyRoutes } from './key-routes.ts';
 import { onProductUpserted, onSagaReply } from './handlers.ts';
 import { loadPepper } from './api-keys.ts';
 import { paymentDeadlineMigration, startPaymentDeadlineSweep } from './payment-deadline.ts';
-import { READ_MODEL_EVENTS, onOrderEvent, readModelMigration } from './read-model.ts';
+import { readModelMigration, viewsInStepMigration } from './read-model.ts';
 
 /** Orders: customers and their keys, order intake with idempotency, and the saga's state machine. */
 export function createOrdersService(): ServiceModule {
   return {
     name: 'orders',
-    migrations: [...ordersMigrations, paymentDeadlineMigration, readModelMigration],
+    migrations: [...ordersMigrations, paymentDeadlineMigration, readModelMigration, viewsInStepMigration],
     async setup(ctx) {
       const db = ctx.db as Database<OrdersDb>;
       const pepper = await loadPepper(db.db, ctx.config.keyPepper);
@@ -21,12 +21,10 @@ export function createOrdersService(): ServiceModule {
       registerKeyRoutes(ctx.http, { db, adminKey: ctx.adminKey, pepper });
       ctx.subscribe({
         subjects: [subjectFor('StockReserved'), subjectFor('StockReservationFailed'), subjectFor('PaymentSucceeded'), subjectFor('PaymentDeclined'), subjectFor('PaymentFailed')],
-        handler: onSagaReply(db, ctx.logger),
+        handler: onSagaReply(db, ctx.logger, cache),
         concurrency: 32,
       });
-      ctx.job(() => startPaymentDeadlineSweep({ db, logger: ctx.logger, ...ctx.config.paymentDeadline }));
-      // The read model follows the orders' own events (its own consumer, so it never holds up the saga).
-      ctx.subscribe({ consumer: 'orders-read-model', subjects: READ_MODEL_EVENTS.map((t) => subjectFor(t)), handler: onOrderEvent(db, cache), concurrency: 32 });
+      ctx.job(() => startPaymentDeadlineSweep({ db, logger: ctx.logger, cache, ...ctx.config.paymentDeadline }));
       ctx.subscribe({ consumer: 'orders-catalog', subjects: [subjectFor('ProductUpserted')], handler: onProductUpserted(db) });
     },
   };
