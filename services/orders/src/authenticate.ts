@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { bearerToken, isAdminKey, platformErrors, type Principal } from '@orderflow/platform';
 import type { OrdersDb } from './schema.ts';
-import { verifyApiKey } from './api-keys.ts';
+import { createKeyVerifier } from './api-keys.ts';
 
 export interface AuthDeps {
   db: Kysely<OrdersDb>;
@@ -12,10 +12,11 @@ export interface AuthDeps {
 
 /**
  * A preHandler admitting the admin key or a live customer key; sets `req.principal`. Keys are
- * looked up on every request, so a revoked key stops working at once.
+ * looked up on every request (concurrent lookups share a query), so a revoked key stops working at once.
  * @throws AppError UNAUTHENTICATED without a key or with an unknown or revoked one.
  */
 export function createAuthenticate(deps: AuthDeps) {
+  const verify = createKeyVerifier(deps.db, deps.pepper);
   return async (req: FastifyRequest): Promise<void> => {
     const token = bearerToken(req);
     if (token === undefined) throw platformErrors.create('UNAUTHENTICATED', 'Send Authorization: Bearer <API key>');
@@ -23,7 +24,7 @@ export function createAuthenticate(deps: AuthDeps) {
       req.principal = { role: 'admin' };
       return;
     }
-    const p = await verifyApiKey(deps.db, deps.pepper, token);
+    const p = await verify(token);
     if (!p) throw platformErrors.create('UNAUTHENTICATED', 'Unknown or revoked API key');
     req.principal = p;
   };
