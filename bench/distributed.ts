@@ -2,7 +2,10 @@
  * `npm run bench:distributed`: orders accepted per second through the cluster's entry (HAProxy →
  * two orders instances, or ORDERFLOW_CLUSTER_INSTANCES → PostgreSQL), beside pgbench running the same write transaction the intake
  * commits (order row + idempotency record + outbox row) at the same concurrency on the same server,
- * and their ratio. Each run loads the entry twice per intake setting: with the whole saga running
+ * and their ratio; and, as a floor between the two, the same three rows written by a bare fastify
+ * server with group commit (bench/floor-server.ts, fastify-postgres-group: no auth, no rate limit,
+ * no tracing, no outbox relay, no proxy) under the same load generator, so the gap splits into
+ * what HTTP on Node costs here and what orderflow's own layers cost. Each run loads the entry twice per intake setting: with the whole saga running
  * (every accepted order also reserved, charged, confirmed and mailed by the other services on the
  * same cores), and with the other services paused (SIGSTOP) — the intake alone, what pgbench is
  * the reference for. Intake settings: one transaction per order, and group commit
@@ -20,6 +23,7 @@ import { Agent, request } from 'undici';
 import { namespaceOf, startSystem, tempDataDir } from '../test/e2e/support/system.ts';
 import { apiClient, placeWhenOrderable } from '../test/e2e/support/client.ts';
 import { PG_ADMIN_URL } from '../test/support/distributed.ts';
+import { startNode } from './lib/child.ts';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '32' }, runs: { type: 'string', default: '1' }, batch: { type: 'string', default: '64' } },
@@ -88,6 +92,26 @@ COMMIT;
   return { tps: Number(m[1]), output };
 }
 
+/** The floor server (fastify + pg, group commit) on the orders database the cluster made, loaded like the entry. */
+async function floor(database: string, customerId: string): Promise<number> {
+  const u = new URL(PG_ADMIN_URL);
+  u.pathname = `/${database}`;
+  const { child, value: url } = await startNode({
+    label: 'floor fastify-postgres-group',
+    args: ['bench/floor-server.ts'],
+    env: { FLOOR_MODE: 'fastify-postgres-group', FLOOR_POSTGRES_URL: u.toString(), FLOOR_CUSTOMER_ID: customerId },
+    ready: (line) => (line.msg === 'floor started' && typeof line.url === 'string' ? line.url : undefined),
+    readyTimeoutMs: 15_000,
+  });
+  try {
+    const r = await loadEntry(url, ['floor']);
+    if (r.other > 0) throw new Error(`the floor server answered ${r.other} requests with something else than 202:\n${child.tail()}`);
+    return r.perSecond;
+  } finally {
+    await child.stop();
+  }
+}
+
 interface Measured {
   saga: number;
   intake: number;
@@ -134,6 +158,7 @@ console.log(`# distributed intake: ${runs} run(s), ${seconds} s per load, ${conc
 const single: Measured[] = [];
 const grouped: Measured[] = [];
 const pgbenchTps: number[] = [];
+const floorRates: number[] = [];
 for (let run = 1; run <= runs; run++) {
   console.log(`run ${run}`);
   // Alternate which setting goes first, so drift on a shared machine does not favour one.
@@ -150,6 +175,9 @@ for (let run = 1; run <= runs; run++) {
     const pb = pgbench(reference!.database, reference!.customerId);
     pgbenchTps.push(pb.tps);
     console.log(`  pgbench, same 3-row transaction, ${concurrency} clients: ${pb.tps.toFixed(0)} tps`);
+    const fl = await floor(reference!.database, reference!.customerId);
+    floorRates.push(fl);
+    console.log(`  bare fastify + pg, group commit, same rows, no proxy: ${fl.toFixed(0)}/s`);
   } finally {
     for (const c of cleanups) await c();
   }
@@ -159,10 +187,11 @@ const pg = median(pgbenchTps);
 const row = (label: string, xs: Measured[]) => {
   const intake = median(xs.map((x) => x.intake));
   const saga = median(xs.map((x) => x.saga));
-  console.log(`${label.padEnd(34)} intake alone ${intake.toFixed(0).padStart(5)}/s = ${(intake / pg).toFixed(2)} of pgbench   saga running ${saga.toFixed(0).padStart(5)}/s = ${(saga / pg).toFixed(2)}`);
+  console.log(`${label.padEnd(34)} intake alone ${intake.toFixed(0).padStart(5)}/s = ${(intake / pg).toFixed(2)} of pgbench (${(intake / fl).toFixed(2)} of the bare server)   saga running ${saga.toFixed(0).padStart(5)}/s = ${(saga / pg).toFixed(2)}`);
   return { intake, saga };
 };
-console.log(`medians over ${runs} run(s); pgbench ${pg.toFixed(0)} tps`);
+const fl = median(floorRates);
+console.log(`medians over ${runs} run(s); pgbench ${pg.toFixed(0)} tps; bare fastify + pg group commit ${fl.toFixed(0)}/s = ${(fl / pg).toFixed(2)} of pgbench`);
 const a = row('one transaction per order', single);
 const b = row(`group commit (up to ${batch} per tx)`, grouped);
 const sameRun = (f: (m: Measured) => number) => median(grouped.map((g, i) => f(g) / f(single[i]!)));

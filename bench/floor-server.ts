@@ -8,6 +8,10 @@
  *                    the outbox row with prepared statements: the least a durable intake can do
  *   fastify-sqlite-group  the same writes, but the orders that arrive while one transaction runs
  *                    share the next (group commit): each answer still waits for its commit
+ *   fastify-postgres-group  the same, on PostgreSQL (FLOOR_POSTGRES_URL: an orders database made by
+ *                    orderflow, FLOOR_CUSTOMER_ID one of its customers): the three rows pgbench's
+ *                    script in bench:distributed writes, in orderflow's own tables, one multi-row
+ *                    insert per table per transaction, at most 8 transactions at once
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,9 +19,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import SQLite from 'better-sqlite3';
+import pg from 'pg';
 
 const mode = process.env.FLOOR_MODE ?? 'fastify';
-const MODES = ['fastify', 'fastify-sqlite', 'fastify-sqlite-group'];
+const MODES = ['fastify', 'fastify-sqlite', 'fastify-sqlite-group', 'fastify-postgres-group'];
 if (!MODES.includes(mode)) throw new Error(`FLOOR_MODE must be one of ${MODES.join(', ')}, got ${mode}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'orderflow-floor-'));
@@ -64,6 +69,53 @@ function flushGroup(): void {
   for (const b of batch) b.done();
 }
 
+// The same on PostgreSQL: one transaction at a time per connection, up to 8 connections, each taking
+// every order that waits when it starts.
+const pool = mode === 'fastify-postgres-group' ? new pg.Pool({ connectionString: process.env.FLOOR_POSTGRES_URL, max: 8 }) : undefined;
+const customer = process.env.FLOOR_CUSTOMER_ID ?? 'floor-customer';
+const pgQueue: Array<{ order: Accepted; done: (e?: unknown) => void }> = [];
+let pgRunning = 0;
+function acceptPostgres(order: Accepted): Promise<void> {
+  return new Promise((resolve, reject) => {
+    pgQueue.push({ order, done: (e) => (e ? reject(e) : resolve()) });
+    if (pgRunning < 8) void flushPostgres();
+  });
+}
+async function flushPostgres(): Promise<void> {
+  if (pgQueue.length === 0) return;
+  const batch = pgQueue.splice(0, 256);
+  pgRunning++;
+  // $1..$n placeholders, `per` to a row.
+  const values = (per: number, row: (i: number) => string) => batch.map((_, i) => row(i * per)).join(', ');
+  const c = await pool!.connect();
+  try {
+    const now = new Date().toISOString();
+    await c.query('begin');
+    await c.query(
+      `insert into orders (id, customer_id, status, items, payment_method, created_at, updated_at) values ${values(2, (o) => `($${o + 1}, $${o + 2}, 'pending', '[]', 'pm_card_visa', '${now}', '${now}')`)}`,
+      batch.flatMap((b) => [b.order.id, customer]),
+    );
+    await c.query(
+      `insert into idempotency_keys (customer_id, key, request_hash, status_code, response, created_at) values ${values(3, (o) => `($${o + 1}, $${o + 2}, 'h', 202, $${o + 3}, '${now}')`)}`,
+      batch.flatMap((b) => [customer, b.order.key, b.order.view]),
+    );
+    await c.query(
+      `insert into outbox (id, type, subject, version, source, key, data, headers, occurred_at) values ${values(3, (o) => `($${o + 1}, 'FloorOnly', 'bench.FloorOnly', 1, 'bench', $${o + 2}, $${o + 3}, '{}', '${now}')`)}`,
+      batch.flatMap((b) => [randomUUID(), b.order.id, b.order.items]),
+    );
+    await c.query('commit');
+  } catch (e) {
+    await c.query('rollback').catch(() => undefined);
+    for (const b of batch) b.done(e);
+    return;
+  } finally {
+    c.release();
+    pgRunning--;
+  }
+  for (const b of batch) b.done();
+  if (pgQueue.length > 0) void flushPostgres();
+}
+
 const app = Fastify({ logger: false });
 const body = {
   type: 'object',
@@ -80,6 +132,7 @@ app.post('/v1/orders', { schema: { body } }, async (req, reply) => {
   const order = { id, key: String(req.headers['idempotency-key'] ?? id), items: JSON.stringify((req.body as { items: unknown }).items), view };
   if (mode === 'fastify-sqlite') acceptOne(order);
   if (mode === 'fastify-sqlite-group') await acceptGrouped(order);
+  if (mode === 'fastify-postgres-group') await acceptPostgres(order);
   return reply.status(202).header('content-type', 'application/json; charset=utf-8').send(view);
 });
 
@@ -87,7 +140,8 @@ const url = await app.listen({ port: Number(process.env.FLOOR_PORT ?? 0), host: 
 process.stdout.write(`${JSON.stringify({ msg: 'floor started', mode, url })}\n`);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
-    void app.close().then(() => {
+    void app.close().then(async () => {
+      await pool?.end();
       db.close();
       rmSync(dir, { recursive: true, force: true });
       process.exit(0);
