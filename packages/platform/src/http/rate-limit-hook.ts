@@ -45,10 +45,13 @@ export function installRateLimit(app: FastifyInstance, opts: RateLimitOptions): 
       if (!d.allowed) await refuse(reply, d.retryAfterMs, 'from this address');
       return;
     }
-    const failures = await opts.store.take(`authfail:${req.ip}`, authFailures, 0);
-    if (!failures.allowed) await refuse(reply, failures.retryAfterMs, 'with unknown keys from this address');
-    const d = await opts.store.take(bucketForToken(token), opts.perKey);
-    if (!d.allowed) await refuse(reply, d.retryAfterMs, 'for this API key');
+    // The address's failed-authentication bucket is looked at (not drained) first; the key's bucket
+    // is spent only if that passes. One round trip for both.
+    const d = await opts.store.takeEach([
+      { key: `authfail:${req.ip}`, limit: authFailures, cost: 0 },
+      { key: bucketForToken(token), limit: opts.perKey },
+    ]);
+    if (!d.allowed) await refuse(reply, d.retryAfterMs, d.step === 0 ? 'with unknown keys from this address' : 'for this API key');
   });
 
   app.addHook('onResponse', async (req: FastifyRequest, reply: FastifyReply) => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMemoryRateLimitStore } from './memory-store.ts';
+import { assertTakeEachContract } from './take-each-contract.ts';
 
 const limit = { perSecond: 10, burst: 3 };
 
@@ -51,4 +52,8 @@ test('keeps at most maxBuckets, dropping the least recently used', async () => {
   await store.take('c', limit); // evicts b
   assert.equal((await store.take('a', limit, 0)).allowed, false, 'a kept its empty bucket');
   assert.equal((await store.take('b', limit, 0)).remaining, 3, 'b came back full');
+});
+
+test('takeEach: buckets in turn, stopping at the first refusal', async () => {
+  await assertTakeEachContract(createMemoryRateLimitStore(), 'each:');
 });

@@ -40,5 +40,13 @@ export function createMemoryRateLimitStore(opts: MemoryRateLimitStoreOptions = {
     async take(key, limit, cost = 1) {
       return decide(key, limit, cost);
     },
+    async takeEach(steps) {
+      let d: RateDecision & { step: number } = { allowed: true, remaining: 0, retryAfterMs: 0, step: -1 };
+      for (const [step, s] of steps.entries()) {
+        d = { ...decide(s.key, s.limit, s.cost ?? 1), step };
+        if (!d.allowed) break;
+      }
+      return d;
+    },
   };
 }

@@ -12,6 +12,14 @@ export interface RateDecision {
   retryAfterMs: number;
 }
 
+/** One bucket of a `takeEach`. */
+export interface RateStep {
+  key: string;
+  limit: RateLimit;
+  /** Default 1; 0 is a peek. */
+  cost?: number;
+}
+
 /**
  * Where buckets live: memory in embedded mode, a shared store (Redis) when several instances
  * must see one budget. Buckets are independent: draining one never touches another.
@@ -22,5 +30,11 @@ export interface RateLimitStore {
    * peek: allowed while at least one token is left, nothing taken.
    */
   take(key: string, limit: RateLimit, cost?: number): Promise<RateDecision>;
+  /**
+   * Takes from each bucket in turn as `take` would, and stops at the first refusal: the buckets
+   * after it are not touched. Returns that refusal, or the last bucket's decision, with its index
+   * (`step`). One round trip where the store is remote.
+   */
+  takeEach(steps: readonly RateStep[]): Promise<RateDecision & { step: number }>;
   close?(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createRedisRateLimitStore } from './redis-store.ts';
+import { assertTakeEachContract } from './take-each-contract.ts';
 
 const url = process.env.ORDERFLOW_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `orderflow-test:rl:${randomUUID()}:`;
@@ -58,4 +59,8 @@ test('concurrent takes never hand out more than the burst', async () => {
   const slow = { perSecond: 0.01, burst: 20 };
   const all = await Promise.all(Array.from({ length: 100 }, () => store.take('race', slow)));
   assert.equal(all.filter((d) => d.allowed).length, 20);
+});
+
+test('takeEach: buckets in turn in one script, stopping at the first refusal', async () => {
+  await assertTakeEachContract(createRedisRateLimitStore({ redis, prefix }), 'each:');
 });

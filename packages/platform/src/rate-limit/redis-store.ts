@@ -1,31 +1,37 @@
 import type { Redis } from 'ioredis';
 import type { RateDecision, RateLimit, RateLimitStore } from './rate-limit-store.ts';
 
-// One round trip, atomic per bucket. The clock is Redis's own (TIME), so instances whose clocks
-// disagree still share one budget. Fractions of a token are kept as a string; only integers leave.
-const TAKE = `
+// One round trip, atomic over its buckets: each in turn, stopping at the first refusal. The clock
+// is Redis's own (TIME), so instances whose clocks disagree still share one budget. Fractions of a
+// token are kept as a string; only integers leave. ARGV holds rate, burst, cost for each key.
+const TAKE_EACH = `
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(b[1])
-local at = tonumber(b[2])
-if tokens == nil then tokens = burst; at = now end
-tokens = math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
-local need = math.max(cost, 1)
-local allowed = 0
-local retry = 0
-if tokens >= need then
-  allowed = 1
-  tokens = tokens - cost
-else
-  retry = math.ceil((need - tokens) * 1000 / rate)
+local last = {1, 0, 0, -1}
+for i = 1, #KEYS do
+  local rate = tonumber(ARGV[i * 3 - 2])
+  local burst = tonumber(ARGV[i * 3 - 1])
+  local cost = tonumber(ARGV[i * 3])
+  local b = redis.call('HMGET', KEYS[i], 'tokens', 'at')
+  local tokens = tonumber(b[1])
+  local at = tonumber(b[2])
+  if tokens == nil then tokens = burst; at = now end
+  tokens = math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
+  local need = math.max(cost, 1)
+  local allowed = 0
+  local retry = 0
+  if tokens >= need then
+    allowed = 1
+    tokens = tokens - cost
+  else
+    retry = math.ceil((need - tokens) * 1000 / rate)
+  end
+  redis.call('HSET', KEYS[i], 'tokens', tostring(tokens), 'at', tostring(now))
+  redis.call('PEXPIRE', KEYS[i], math.ceil(burst * 1000 / rate) + 1000)
+  last = {allowed, math.floor(tokens), retry, i - 1}
+  if allowed == 0 then return last end
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
-return {allowed, math.floor(tokens), retry}
+return last
 `;
 
 export interface RedisRateLimitStoreOptions {
@@ -42,12 +48,19 @@ export interface RedisRateLimitStoreOptions {
  */
 export function createRedisRateLimitStore(opts: RedisRateLimitStoreOptions): RateLimitStore {
   const prefix = opts.prefix ?? 'orderflow:rl:';
-  const redis = opts.redis as Redis & { orderflowTakeToken?: (key: string, rate: number, burst: number, cost: number) => Promise<[number, number, number]> };
-  if (!redis.orderflowTakeToken) redis.defineCommand('orderflowTakeToken', { numberOfKeys: 1, lua: TAKE });
+  const redis = opts.redis as Redis & { orderflowTakeEach?: (keyCount: number, ...keysThenArgs: Array<string | number>) => Promise<[number, number, number, number]> };
+  if (!redis.orderflowTakeEach) redis.defineCommand('orderflowTakeEach', { lua: TAKE_EACH });
+  const takeEach: RateLimitStore['takeEach'] = async (steps) => {
+    const keys = steps.map((s) => `${prefix}${s.key}`);
+    const args = steps.flatMap((s) => [s.limit.perSecond, s.limit.burst, s.cost ?? 1]);
+    const [allowed, remaining, retryAfterMs, step] = await redis.orderflowTakeEach!(keys.length, ...keys, ...args);
+    return { allowed: allowed === 1, remaining, retryAfterMs, step };
+  };
   return {
     async take(key: string, limit: RateLimit, cost = 1): Promise<RateDecision> {
-      const [allowed, remaining, retryAfterMs] = await redis.orderflowTakeToken!(`${prefix}${key}`, limit.perSecond, limit.burst, cost);
-      return { allowed: allowed === 1, remaining, retryAfterMs };
+      const { allowed, remaining, retryAfterMs } = await takeEach([{ key, limit, cost }]);
+      return { allowed, remaining, retryAfterMs };
     },
+    takeEach,
   };
 }

@@ -20,6 +20,14 @@ export function failOpenRateLimitStore(store: RateLimitStore, policy: Dependency
         return OPEN;
       }
     },
+    async takeEach(steps) {
+      try {
+        return await policy.execute(() => store.takeEach(steps));
+      } catch (error) {
+        onFailOpen?.(error);
+        return { ...OPEN, step: steps.length - 1 };
+      }
+    },
     ...(store.close ? { close: () => store.close!() } : {}),
   };
 }
