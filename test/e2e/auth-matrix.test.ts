@@ -81,7 +81,7 @@ describe('authorization on every documented route', () => {
 
   after(async () => {
     await sys.stop();
-    cleanup();
+    await cleanup();
   });
 
   test('every route in /openapi.json has a decided answer, and no decided route is missing from it', () => {

@@ -40,7 +40,7 @@ describe('the dashboard in headless Chromium', { skip: !existsSync(CHROMIUM) && 
   after(async () => {
     await browser?.close();
     await sys.stop();
-    cleanup();
+    await cleanup();
     rmSync(profile, { recursive: true, force: true });
   });
 

@@ -60,7 +60,7 @@ describe('hostile input: never a 5xx, stored verbatim when accepted, nothing els
 
   after(async () => {
     await sys.stop();
-    cleanup();
+    await cleanup();
   });
 
   test('into every field of every route', async () => {

@@ -66,7 +66,7 @@ describe('every route, generated from its OpenAPI schemas: no 5xx, errors are pr
 
   after(async () => {
     await sys.stop();
-    cleanup();
+    await cleanup();
     for (const [route, statuses] of seen) console.log(`# ${route}: ${[...statuses].sort().join(' ')}`);
   });
 

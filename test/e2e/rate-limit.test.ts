@@ -17,7 +17,7 @@ describe('rate limits per API key and per address', () => {
 
   after(async () => {
     await sys.stop();
-    cleanup();
+    await cleanup();
   });
 
   test('a noisy key gets 429 with Retry-After while a quiet key is served every time', async () => {
