@@ -5,7 +5,9 @@
  * and their ratio; and, as a floor between the two, the same three rows written by a bare fastify
  * server with group commit (bench/floor-server.ts, fastify-postgres-group: no auth, no rate limit,
  * no tracing, no outbox relay, no proxy) under the same load generator, so the gap splits into
- * what HTTP on Node costs here and what orderflow's own layers cost. Each run loads the entry twice per intake setting: with the whole saga running
+ * what HTTP on Node costs here and what orderflow's own layers cost. Under each load it prints what
+ * one accepted order cost each process (ms of CPU, from /proc) and how busy each was: where the
+ * next order's time would have to come from. Each run loads the entry twice per intake setting: with the whole saga running
  * (every accepted order also reserved, charged, confirmed and mailed by the other services on the
  * same cores), and with the other services paused (SIGSTOP) — the intake alone, what pgbench is
  * the reference for. Intake settings: one transaction per order, and group commit
@@ -24,6 +26,7 @@ import { namespaceOf, startSystem, tempDataDir } from '../test/e2e/support/syste
 import { apiClient, placeWhenOrderable } from '../test/e2e/support/client.ts';
 import { PG_ADMIN_URL } from '../test/support/distributed.ts';
 import { startNode } from './lib/child.ts';
+import { allProcessCpu, cpuByGroup } from './lib/cpu.ts';
 
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '32' }, runs: { type: 'string', default: '1' }, batch: { type: 'string', default: '64' } },
@@ -63,6 +66,35 @@ async function loadEntry(url: string, apiKeys: readonly string[]): Promise<{ acc
   const elapsed = (performance.now() - start) / 1000;
   await agent.close();
   return { accepted, other, perSecond: accepted / elapsed };
+}
+
+/**
+ * `load` run while every process's CPU is counted (/proc; nothing is printed without it): what one
+ * accepted order cost each part of the system, in ms of CPU, and how busy each part was.
+ */
+async function withCpuCost<T extends { accepted: number }>(label: string, instances: ReadonlyArray<{ id: string; pid: number }>, load: () => Promise<T>): Promise<T> {
+  const byPid = new Map(instances.map((i) => [i.pid, i.id.replace(/-\d+$/, '')]));
+  const group = (pid: number, cmd: string): string | undefined => {
+    if (pid === process.pid) return 'load generator';
+    if (byPid.has(pid)) return byPid.get(pid);
+    if (cmd.startsWith('postgres: ')) return 'postgres';
+    if (/^\S*redis-server/.test(cmd)) return 'redis';
+    if (/^\S*nats-server/.test(cmd)) return 'nats';
+    if (/^\S*haproxy/.test(cmd)) return 'haproxy';
+    if (/ simulator$/.test(cmd)) return 'payment simulator';
+    return undefined;
+  };
+  const before = allProcessCpu();
+  const t0 = performance.now();
+  const r = await load();
+  const seconds = (performance.now() - t0) / 1000;
+  const used = [...cpuByGroup(before, allProcessCpu(), group)].filter(([, s]) => s > 0).sort((a, b) => b[1] - a[1]);
+  if (used.length > 0 && r.accepted > 0) {
+    const total = used.reduce((n, [, s]) => n + s, 0);
+    const parts = used.map(([g, s]) => `${g} ${((s * 1000) / r.accepted).toFixed(2)} (${Math.round((s / seconds) * 100)} %)`).join(', ');
+    console.log(`    ${label}: CPU per accepted order ${((total * 1000) / r.accepted).toFixed(2)} ms — ${parts} [ms per order (% of one core)]`);
+  }
+  return r;
 }
 
 /** pgbench with the intake's write transaction, against the orders database the cluster made. */
@@ -130,11 +162,11 @@ async function measureCluster(intakeBatch: number): Promise<Measured & { databas
     const keys = customers.map((c) => c.apiKey);
     await api.putProduct(sys.adminKey, 'bench-sku', { priceCents: 100, stock: 100_000_000 });
     await placeWhenOrderable(api, cust.apiKey, { items: [{ sku: 'bench-sku', quantity: 1 }], paymentMethod: 'pm_card_visa' });
-    const saga = await loadEntry(sys.url, keys);
+    const saga = await withCpuCost('saga running', sys.instances, () => loadEntry(sys.url, keys));
     for (const i of downstream) process.kill(i.pid, 'SIGSTOP');
     let intake;
     try {
-      intake = await loadEntry(sys.url, keys);
+      intake = await withCpuCost('other services paused', sys.instances, () => loadEntry(sys.url, keys));
     } finally {
       for (const i of downstream) process.kill(i.pid, 'SIGCONT');
     }

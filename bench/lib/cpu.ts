@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /**
  * CPU used over a window, in percent of one core (so 2 cores = 200 %), to show where time goes:
@@ -75,4 +75,40 @@ function cores(): number {
 
 function round1(n: number): number {
   return Math.round(n * 10) / 10;
+}
+
+/** CPU seconds used so far by every process on the machine, with its command line; empty without /proc. */
+export function allProcessCpu(): Map<number, { cmd: string; seconds: number }> {
+  const out = new Map<number, { cmd: string; seconds: number }>();
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return out;
+  }
+  for (const p of pids) {
+    const ticks = procTicks(Number(p));
+    if (ticks === null) continue;
+    try {
+      out.set(Number(p), { cmd: readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').trim(), seconds: ticks / clockTicks });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU seconds per group between two `allProcessCpu` samples; `group` names a process or skips it (undefined). */
+export function cpuByGroup(
+  before: Map<number, { cmd: string; seconds: number }>,
+  after: Map<number, { cmd: string; seconds: number }>,
+  group: (pid: number, cmd: string) => string | undefined,
+): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const [pid, a] of after) {
+    const g = group(pid, a.cmd);
+    if (g === undefined) continue;
+    sums.set(g, (sums.get(g) ?? 0) + a.seconds - (before.get(pid)?.seconds ?? 0));
+  }
+  return sums;
 }
