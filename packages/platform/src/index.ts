@@ -92,4 +92,4 @@ export type { ReadPathConfig } from './read-path-config.ts';
 export type { ReplicaRouter, ReplicaStats } from './db/replica-router.ts';
 export { createReplicaRouter } from './db/replica-router.ts';
 export { readStale } from './db/read-stale.ts';
-export { createCoalescedLookup } from './db/coalesced-lookup.ts';
+export { createCoalescedBatch, createCoalescedLookup } from './db/coalesced-lookup.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Insertable, Kysely } from 'kysely';
 import type { Static } from 'typebox';
-import { appendToOutbox, currentOutboxHeaders, uuidv7, type Database, type NewEvent } from '@orderflow/platform';
+import { appendToOutbox, createCoalescedBatch, currentOutboxHeaders, uuidv7, type Database, type NewEvent } from '@orderflow/platform';
 import type { OrdersDb } from './schema.ts';
 import type { PlaceOrderBody } from './http-schemas.ts';
 import { toView, type OrderRow } from './repository.ts';
@@ -69,53 +69,26 @@ const slotOf = (customerId: string, key: string) => `${customerId}\u0000${key}`;
 /** One order in a transaction of its own; true when its key was free. */
 const writeAlone = (db: Database<OrdersDb>, write: IntakeWrite) => db.transaction(async (trx) => (await writeAccepted(trx, [write]))[0]!);
 
-interface Waiting {
-  write: IntakeWrite;
-  resolve: (accepted: boolean) => void;
-  reject: (error: unknown) => void;
-}
-
 /**
  * Group commit: one transaction in flight at a time; the orders that arrive meanwhile share the
- * next one (at most `maxBatch`). Alone, an order is written at once, as without batching. A key
- * already taken skips its order only (see `writeAccepted`); a batch that fails for any other reason
- * is written again one order per transaction, so that one order's failure fails that order alone.
+ * next one (at most `maxBatch`, see createCoalescedBatch). Alone, an order is written at once, as
+ * without batching. A key already taken skips its order only (see `writeAccepted`); a batch that
+ * fails for any other reason is written again one order per transaction, so that one order's
+ * failure fails that order alone.
  */
-function createGroupCommit(db: Database<OrdersDb>, maxBatch: number) {
-  const queue: Waiting[] = [];
-  let running = false;
-
-  const writeOne = (w: Waiting) => writeAlone(db, w.write).then(w.resolve, w.reject);
-
-  async function drain(): Promise<void> {
-    running = true;
-    try {
-      while (queue.length > 0) {
-        const batch = queue.splice(0, maxBatch);
-        if (batch.length === 1) {
-          await writeOne(batch[0]!);
-          continue;
-        }
-        let accepted: boolean[];
-        try {
-          accepted = await db.transaction((trx) => writeAccepted(trx, batch.map((w) => w.write)));
-        } catch {
-          for (const w of batch) await writeOne(w);
-          continue;
-        }
-        batch.forEach((w, i) => w.resolve(accepted[i]!));
+function createGroupCommit(db: Database<OrdersDb>, maxBatch: number): (write: IntakeWrite) => Promise<boolean> {
+  return createCoalescedBatch(async (writes: IntakeWrite[]) => {
+    if (writes.length > 1) {
+      try {
+        return await db.transaction((trx) => writeAccepted(trx, writes));
+      } catch {
+        // written again below, one by one
       }
-    } finally {
-      running = false;
     }
-  }
-
-  return function commit(write: IntakeWrite): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      queue.push({ write, resolve, reject });
-      if (!running) void drain();
-    });
-  };
+    const out: Array<boolean | Error> = [];
+    for (const w of writes) out.push(await writeAlone(db, w).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
+    return out;
+  }, maxBatch);
 }
 
 export interface IntakeOptions {

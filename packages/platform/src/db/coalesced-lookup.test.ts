@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCoalescedLookup } from './coalesced-lookup.ts';
+import { createCoalescedBatch, createCoalescedLookup } from './coalesced-lookup.ts';
 
 /** A store whose queries are held until released, recording the keys each one carried. */
 function heldStore(data: Record<string, string>) {
@@ -69,4 +69,10 @@ test('at most maxBatch keys per query', async () => {
   const all = await Promise.all(Array.from({ length: 8 }, (_, i) => lookup(i)));
   assert.deepEqual(all, [0, 1, 2, 3, 4, 5, 6, 7]);
   assert.deepEqual(sizes, [1, 3, 3, 1]);
+});
+
+test('a batch answers each item in order; an Error fails its item alone', async () => {
+  const run = createCoalescedBatch(async (xs: number[]) => xs.map((x) => (x < 0 ? new Error(`negative ${x}`) : x * 2)));
+  const got = await Promise.allSettled([run(1), run(-1), run(3)]);
+  assert.deepEqual(got.map((g) => (g.status === 'fulfilled' ? g.value : (g.reason as Error).message)), [2, 'negative -1', 6]);
 });
