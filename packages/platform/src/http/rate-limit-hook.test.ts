@@ -65,3 +65,24 @@ test('a long URL is a 414 problem, a long path segment too', async () => {
   assert.match(String(seg.headers['content-type']), /problem\+json/);
   await app.close();
 });
+
+test('keyed calls spend only their key until this instance answers the address a 401; from then on the address is looked at first', async () => {
+  const memory = createMemoryRateLimitStore();
+  const asked: string[] = [];
+  const store = {
+    take: (key: string, limit: { perSecond: number; burst: number }, cost?: number) => (asked.push(`take ${key.split(':')[0]}`), memory.take(key, limit, cost)),
+    takeEach: (steps: Parameters<typeof memory.takeEach>[0]) => (asked.push(`takeEach ${steps.map((s) => s.key.split(':')[0]).join(',')}`), memory.takeEach(steps)),
+  };
+  const app = await createHttpServer({ logger: quiet, isReady: () => true, rateLimit: { store, perKey: { perSecond: 1, burst: 30 } } });
+  app.get('/admin-thing', { preHandler: requireAdmin('the-admin-key') }, async () => ({ ok: true }));
+  const call = (key: string) => app.inject({ method: 'GET', url: '/admin-thing', headers: { authorization: `Bearer ${key}` } });
+  assert.equal((await call('the-admin-key')).statusCode, 200);
+  assert.deepEqual(asked, ['take tok'], 'one take of the key, no look at the address');
+  asked.length = 0;
+  assert.equal((await call('made-up')).statusCode, 401);
+  assert.deepEqual(asked, ['take tok', 'take authfail'], 'the 401 drains the address');
+  asked.length = 0;
+  assert.equal((await call('the-admin-key')).statusCode, 200);
+  assert.deepEqual(asked, ['takeEach authfail,tok'], 'the address is looked at before the key is spent');
+  await app.close();
+});

@@ -20,6 +20,14 @@ export interface RateStep {
   cost?: number;
 }
 
+/** Tokens taken ahead from a shared bucket, to be spent one by one where they were taken. */
+export interface RateLease {
+  /** Whole tokens taken, 0 to `want`; 0 when the bucket has not one left. */
+  granted: number;
+  /** When nothing was granted: how long until one token would be there. */
+  retryAfterMs: number;
+}
+
 /**
  * Where buckets live: memory in embedded mode, a shared store (Redis) when several instances
  * must see one budget. Buckets are independent: draining one never touches another.
@@ -36,5 +44,10 @@ export interface RateLimitStore {
    * (`step`). One round trip where the store is remote.
    */
   takeEach(steps: readonly RateStep[]): Promise<RateDecision & { step: number }>;
+  /**
+   * Takes up to `want` whole tokens at once, as many as the bucket holds (a remote store's way to
+   * spare a round trip per request: see `leaseTakes`). Stores without it are asked per take.
+   */
+  lease?(key: string, limit: RateLimit, want: number): Promise<RateLease>;
   close?(): Promise<void>;
 }

@@ -1,22 +1,35 @@
 import type { Redis } from 'ioredis';
-import type { RateDecision, RateLimit, RateLimitStore } from './rate-limit-store.ts';
+import type { RateDecision, RateLease, RateLimit, RateLimitStore } from './rate-limit-store.ts';
 
-// One round trip, atomic over its buckets: each in turn, stopping at the first refusal. The clock
-// is Redis's own (TIME), so instances whose clocks disagree still share one budget. Fractions of a
-// token are kept as a string; only integers leave. ARGV holds rate, burst, cost for each key.
-const TAKE_EACH = `
+// The clock is Redis's own (TIME), so instances whose clocks disagree still share one budget.
+// Fractions of a token are kept as a string; only integers leave. A bucket expires once it would
+// be full again.
+const NOW = `
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local last = {1, 0, 0, -1}
-for i = 1, #KEYS do
-  local rate = tonumber(ARGV[i * 3 - 2])
-  local burst = tonumber(ARGV[i * 3 - 1])
-  local cost = tonumber(ARGV[i * 3])
+`;
+/** Lua: `tokens` of bucket KEYS[i] (rate, burst in scope) refilled up to now. */
+const REFILL = `
   local b = redis.call('HMGET', KEYS[i], 'tokens', 'at')
   local tokens = tonumber(b[1])
   local at = tonumber(b[2])
   if tokens == nil then tokens = burst; at = now end
   tokens = math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
+`;
+const STORE = `
+  redis.call('HSET', KEYS[i], 'tokens', tostring(tokens), 'at', tostring(now))
+  redis.call('PEXPIRE', KEYS[i], math.ceil(burst * 1000 / rate) + 1000)
+`;
+
+// One round trip, atomic over its buckets: each in turn, stopping at the first refusal. ARGV holds
+// rate, burst, cost for each key.
+const TAKE_EACH = `${NOW}
+local last = {1, 0, 0, -1}
+for i = 1, #KEYS do
+  local rate = tonumber(ARGV[i * 3 - 2])
+  local burst = tonumber(ARGV[i * 3 - 1])
+  local cost = tonumber(ARGV[i * 3])
+${REFILL}
   local need = math.max(cost, 1)
   local allowed = 0
   local retry = 0
@@ -26,12 +39,29 @@ for i = 1, #KEYS do
   else
     retry = math.ceil((need - tokens) * 1000 / rate)
   end
-  redis.call('HSET', KEYS[i], 'tokens', tostring(tokens), 'at', tostring(now))
-  redis.call('PEXPIRE', KEYS[i], math.ceil(burst * 1000 / rate) + 1000)
+${STORE}
   last = {allowed, math.floor(tokens), retry, i - 1}
   if allowed == 0 then return last end
 end
 return last
+`;
+
+// Up to ARGV[3] whole tokens of one bucket (rate ARGV[1], burst ARGV[2]): {granted, retry ms}.
+const LEASE = `${NOW}
+local i = 1
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+${REFILL}
+local granted = math.min(tonumber(ARGV[3]), math.floor(tokens))
+local retry = 0
+if granted >= 1 then
+  tokens = tokens - granted
+else
+  granted = 0
+  retry = math.ceil((1 - tokens) * 1000 / rate)
+end
+${STORE}
+return {granted, retry}
 `;
 
 export interface RedisRateLimitStoreOptions {
@@ -48,8 +78,12 @@ export interface RedisRateLimitStoreOptions {
  */
 export function createRedisRateLimitStore(opts: RedisRateLimitStoreOptions): RateLimitStore {
   const prefix = opts.prefix ?? 'orderflow:rl:';
-  const redis = opts.redis as Redis & { orderflowTakeEach?: (keyCount: number, ...keysThenArgs: Array<string | number>) => Promise<[number, number, number, number]> };
+  const redis = opts.redis as Redis & {
+    orderflowTakeEach?: (keyCount: number, ...keysThenArgs: Array<string | number>) => Promise<[number, number, number, number]>;
+    orderflowLease?: (key: string, rate: number, burst: number, want: number) => Promise<[number, number]>;
+  };
   if (!redis.orderflowTakeEach) redis.defineCommand('orderflowTakeEach', { lua: TAKE_EACH });
+  if (!redis.orderflowLease) redis.defineCommand('orderflowLease', { lua: LEASE, numberOfKeys: 1 });
   const takeEach: RateLimitStore['takeEach'] = async (steps) => {
     const keys = steps.map((s) => `${prefix}${s.key}`);
     const args = steps.flatMap((s) => [s.limit.perSecond, s.limit.burst, s.cost ?? 1]);
@@ -62,5 +96,9 @@ export function createRedisRateLimitStore(opts: RedisRateLimitStoreOptions): Rat
       return { allowed, remaining, retryAfterMs };
     },
     takeEach,
+    async lease(key: string, limit: RateLimit, want: number): Promise<RateLease> {
+      const [granted, retryAfterMs] = await redis.orderflowLease!(`${prefix}${key}`, limit.perSecond, limit.burst, want);
+      return { granted, retryAfterMs };
+    },
   };
 }
