@@ -5,6 +5,7 @@ import { runMigrations } from './migrate.ts';
 import type { DependencyPolicy } from '../resilience/dependency-policy.ts';
 import { resilientPgPool } from '../resilience/resilient-pg-pool.ts';
 import { createReplicaRouter, type ReplicaStats } from './replica-router.ts';
+import { createStatementNames } from './statement-names.ts';
 import { SpanKind, withSpan } from '../observability/spans.ts';
 
 export interface PostgresOptions {
@@ -59,7 +60,7 @@ function pool(url: string, opts: PostgresOptions, policy: DependencyPolicy | und
   // The same for a client that is checked out (inside a transaction, between two statements) when
   // the server goes: its next statement fails, the pool drops it on release, the process lives on.
   p.on('connect', (client) => client.on('error', (e) => opts.onPoolError?.(e)));
-  return policy ? resilientPgPool(p, policy) : p;
+  return policy ? resilientPgPool(p, policy, createStatementNames()) : p;
 }
 
 /**

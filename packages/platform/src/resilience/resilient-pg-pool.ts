@@ -3,6 +3,7 @@ import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import type { DependencyPolicy } from './dependency-policy.ts';
 import { AppError } from '../errors.ts';
 import { resilienceErrors } from './resilience-errors.ts';
+import type { StatementNames } from '../db/statement-names.ts';
 
 /**
  * Errors that say PostgreSQL is unwell, as opposed to answers about the data: no SQLSTATE (the
@@ -24,7 +25,7 @@ export function isPostgresOutage(error: unknown): boolean {
  * was taken with the connection). A connection whose statement ran out of budget or lost its
  * server is destroyed on release, never handed to the next caller mid-transaction.
  */
-export function resilientPgPool(pool: pg.Pool, policy: DependencyPolicy): PostgresPool {
+export function resilientPgPool(pool: pg.Pool, policy: DependencyPolicy, names?: StatementNames): PostgresPool {
   return {
     // An idle pooled connection is handed out without touching the server, so its success says
     // nothing about the server's health: only new connections count for the breaker.
@@ -39,7 +40,7 @@ export function resilientPgPool(pool: pg.Pool, policy: DependencyPolicy): Postgr
             client.release();
             throw resilienceErrors.create('DEPENDENCY_TIMEOUT', `${policy.dependency}: connection came after the budget`, { extensions: { dependency: policy.dependency } });
           }
-          return guardedClient(client, policy);
+          return guardedClient(client, policy, names);
         },
         { observe: pool.idleCount === 0 },
       ),
@@ -47,13 +48,17 @@ export function resilientPgPool(pool: pg.Pool, policy: DependencyPolicy): Postgr
   };
 }
 
-function guardedClient(client: pg.PoolClient, policy: DependencyPolicy): PostgresPoolClient {
+function guardedClient(client: pg.PoolClient, policy: DependencyPolicy, names: StatementNames | undefined): PostgresPoolClient {
   let broken: unknown;
   const query = async (sql: string, parameters: ReadonlyArray<unknown>) => {
     if (broken) throw broken;
+    // Statements without parameters (begin, commit) go as simple queries, unnamed.
+    const name = parameters.length > 0 ? names?.nameFor(sql) : undefined;
     try {
-      return await policy.execute(() => client.query(sql, parameters as unknown[]), { bulkhead: false });
+      return await policy.execute(() => (name ? client.query({ name, text: sql, values: parameters as unknown[] }) : client.query(sql, parameters as unknown[])), { bulkhead: false });
     } catch (error) {
+      // "cached plan must not change result type": a table changed under a prepared statement.
+      if (name && sqlState(error) === '0A000') names!.forget(sql);
       // The statement may still run on the server, or the connection is gone: nothing more on it.
       const surfaced = unavailable(error, policy.dependency);
       // A statement cancelled by `statement_timeout` (57014) leaves a usable connection.
