@@ -22,13 +22,11 @@ export async function applyToOrder(trx: Kysely<OrdersDb>, orderId: string, input
   const { row, facts } = loaded;
   const next = transition(facts, toState(row), input);
   if (!next.ok) return next;
-  if (!(await saveState(trx, orderId, row.status, next.value.state))) {
-    throw new ConcurrentChangeError(`order ${orderId} changed concurrently; retrying`);
-  }
+  const after = await saveState(trx, orderId, row.status, next.value.state);
+  if (!after) throw new ConcurrentChangeError(`order ${orderId} changed concurrently; retrying`);
   await appendToOutbox(trx, next.value.events);
-  const after = await loadOrder(trx, orderId);
-  await saveViews(trx, [after!.row]);
-  return ok(toView(after!.row));
+  await saveViews(trx, [after]);
+  return ok(toView(after));
 }
 
 /**

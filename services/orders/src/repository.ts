@@ -71,8 +71,11 @@ export async function loadOrder(db: Kysely<OrdersDb>, id: string): Promise<{ row
   return { row: order, facts: { id: order.id, customerId: order.customer_id, customerEmail: customer_email, paymentMethod: order.payment_method } };
 }
 
-/** Writes a new state; the `expected` status guard makes a concurrent change fail instead of being overwritten. */
-export async function saveState(db: Kysely<OrdersDb>, id: string, expected: string, state: OrderState): Promise<boolean> {
+/**
+ * Writes a new state and returns the row as written; the `expected` status guard makes a
+ * concurrent change fail (undefined) instead of being overwritten.
+ */
+export async function saveState(db: Kysely<OrdersDb>, id: string, expected: string, state: OrderState): Promise<OrderRow | undefined> {
   const pricing = 'pricing' in state ? state.pricing : undefined;
   const r = await db
     .updateTable('orders')
@@ -85,6 +88,7 @@ export async function saveState(db: Kysely<OrdersDb>, id: string, expected: stri
     })
     .where('id', '=', id)
     .where('status', '=', expected)
+    .returningAll()
     .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+  return r;
 }
