@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { Redis } from 'ioredis';
 
 /** The servers the distributed tests use: this machine's, unless the environment names others. */
 export const PG_ADMIN_URL = process.env.ORDERFLOW_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -41,6 +42,19 @@ export async function deleteNatsPrefix(prefix: string): Promise<void> {
     }
   } finally {
     await nc.close();
+  }
+}
+
+/** Deletes every Redis key that starts with `prefix` (this run's cache entries, marks and buckets). */
+export async function deleteRedisPrefix(prefix: string): Promise<void> {
+  if (!/^[A-Za-z0-9_-]{4,}:$/.test(prefix)) throw new Error(`refusing to delete by prefix "${prefix}"`);
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) await redis.unlink(...keys);
+    }
+  } finally {
+    await redis.quit();
   }
 }
 

@@ -7,8 +7,7 @@ import { createOrdersService } from '@orderflow/orders';
 import { createInventoryService } from '@orderflow/inventory';
 import { createPaymentsService } from '@orderflow/payments';
 import { createNotificationsService } from '@orderflow/notifications';
-import { Redis } from 'ioredis';
-import { NATS_URL, PG_ADMIN_URL, REDIS_URL, deleteNatsPrefix, dropPgPrefix, runId } from './distributed.ts';
+import { NATS_URL, PG_ADMIN_URL, deleteNatsPrefix, deleteRedisPrefix, dropPgPrefix, runId } from './distributed.ts';
 
 export interface InProcessSystem {
   readonly runtime: Runtime;
@@ -75,10 +74,7 @@ export async function startInProcessSystem(envFor: Record<string, string> | ((ns
       await stop();
       await dropPgPrefix(`${ns}_`, adminUrl);
       await deleteNatsPrefix(ns);
-      const redis = new Redis(REDIS_URL);
-      const keys = await redis.keys(`${ns}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-      await redis.quit();
+      await deleteRedisPrefix(`${ns}:`);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

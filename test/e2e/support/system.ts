@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import { createEmbeddedBroker, createNatsBroker, type Broker } from '@orderflow/platform';
-import { NATS_URL, deleteNatsPrefix, dropPgPrefix } from '../../support/distributed.ts';
+import { NATS_URL, deleteNatsPrefix, deleteRedisPrefix, dropPgPrefix } from '../../support/distributed.ts';
 import { freePort } from '../../support/free-port.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -49,7 +49,7 @@ export interface StartOptions {
   mode?: 'embedded' | 'cluster';
 }
 
-/** A fresh data directory, removed by the returned cleanup (in cluster mode with its databases and streams). */
+/** A fresh data directory, removed by the returned cleanup (in cluster mode with its databases, streams and Redis keys). */
 export function tempDataDir(mode: 'embedded' | 'cluster' = MODE): { dir: string; cleanup: () => Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'orderflow-e2e-'));
   return {
@@ -60,6 +60,7 @@ export function tempDataDir(mode: 'embedded' | 'cluster' = MODE): { dir: string;
         const ns = namespaceOf(dir);
         await dropPgPrefix(`${ns}_`);
         await deleteNatsPrefix(ns);
+        await deleteRedisPrefix(`${ns}:`);
       }
     },
   };
