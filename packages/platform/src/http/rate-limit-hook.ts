@@ -31,7 +31,8 @@ async function refuse(reply: FastifyReply, retryAfterMs: number, what: string): 
 /**
  * Rate limits at the edge, before any work: each API key has its own bucket, calls without a key
  * share their address's bucket, and failed authentications drain a per-address bucket that is
- * checked before a key from that address is looked at (from the address's first 401 here on). A refusal is a 429 problem with `Retry-After`.
+ * checked before a key from that address is looked at (from the address's first 401 here on).
+ * A refusal is a 429 problem with `Retry-After`.
  */
 export function installRateLimit(app: FastifyInstance, opts: RateLimitOptions): void {
   const perAddress = opts.perAddress ?? opts.perKey;

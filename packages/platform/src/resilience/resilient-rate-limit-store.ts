@@ -7,8 +7,9 @@ const OPEN: RateDecision = { allowed: true, remaining: 0, retryAfterMs: 0 };
 /**
  * A rate-limit store that fails open: each `take` runs under `policy` (a short budget, a breaker,
  * a bulkhead, no retries), and when the store is down, slow or its breaker is open the request is
- * admitted without a limit (a lease grants the one token asked for). A shared limit is a guard, not a dependency of the order flow: losing
- * it for a while costs only the limit, never a 5xx. `onFailOpen` is told of every such admission.
+ * admitted without a limit (a lease grants the one token asked for). A shared limit is a guard,
+ * not a dependency of the order flow: losing it for a while costs only the limit, never a 5xx.
+ * `onFailOpen` is told of every such admission.
  */
 export function failOpenRateLimitStore(store: RateLimitStore, policy: DependencyPolicy, onFailOpen?: (error: unknown) => void): RateLimitStore {
   return {
