@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createHttpServer } from './server.ts';
 import { createWriteLane, installWriteLane } from './write-lane.ts';
@@ -34,14 +37,18 @@ test('writes per turn must be a positive integer', () => {
 
 /**
  * The client runs in its own process, as a load generator would (a client on the server's event
- * loop hands its requests over one per turn). It asks for GET /block (the server busy for 150 ms), sends
- * a POST on 64 connections meanwhile and then the GET /r, so that all of them are there at the
- * server's next poll, the read last (waiting for a first answer before sending the read made the
- * test depend on how soon a busy machine schedules the client again); it prints every status line.
+ * loop hands its requests over one per turn). It asks for GET /block and waits until the server is
+ * in it (the handler writes a `blocking` file), sends a POST on 64 connections and then the GET /r,
+ * and writes a `sent` file; the handler holds the loop until that file is there. So every request
+ * is in the server's socket buffers when its loop next polls, the read last, however late a busy
+ * machine schedules either process (sleeps in the client made the test depend on that). It prints
+ * every status line.
  */
 const client = `
 const net = require('node:net');
-const [port] = process.argv.slice(1).map(Number);
+const fs = require('node:fs');
+const path = require('node:path');
+const [port, dir] = [Number(process.argv[1]), process.argv[2]];
 const open = () => new Promise((resolve, reject) => { const s = net.connect(port, '127.0.0.1', () => resolve(s)); s.on('error', reject); });
 const answer = (s) => new Promise((resolve) => { let t = ''; s.setEncoding('utf8').on('data', (d) => { t += d; if (t.includes('\\r\\n\\r\\n')) resolve(t.split('\\r\\n')[0]); }); });
 (async () => {
@@ -49,10 +56,10 @@ const answer = (s) => new Promise((resolve) => { let t = ''; s.setEncoding('utf8
   const [writers, reader, blocker] = [socks.slice(0, 64), socks[64], socks[65]];
   const statuses = socks.map(answer);
   blocker.write('GET /block HTTP/1.1\\r\\nhost: x\\r\\n\\r\\n');
-  await new Promise((r) => setTimeout(r, 5));
+  while (!fs.existsSync(path.join(dir, 'blocking'))) await new Promise((r) => setTimeout(r, 1));
   for (const s of writers) s.write('POST /w HTTP/1.1\\r\\nhost: x\\r\\ncontent-type: application/json\\r\\ncontent-length: 2\\r\\n\\r\\n{}');
-  await new Promise((r) => setTimeout(r, 5));
   reader.write('GET /r HTTP/1.1\\r\\nhost: x\\r\\n\\r\\n');
+  fs.writeFileSync(path.join(dir, 'sent'), '');
   process.stdout.write(JSON.stringify(await Promise.all(statuses)));
   for (const s of socks) s.destroy();
 })();
@@ -69,9 +76,11 @@ test('a read that arrives behind 64 writes is answered before the writes queued 
     ran.push('w');
     return { ok: true };
   });
+  const dir = mkdtempSync(join(tmpdir(), 'of-write-lane-'));
   app.get('/block', async () => {
-    const until = performance.now() + 150; // every POST is there when the loop next polls, even from a late client
-    while (performance.now() < until);
+    writeFileSync(join(dir, 'blocking'), '');
+    const until = performance.now() + 30_000;
+    while (!existsSync(join(dir, 'sent')) && performance.now() < until); // the loop held until every request is sent
     return { ok: true };
   });
   app.get('/r', async () => {
@@ -83,7 +92,7 @@ test('a read that arrives behind 64 writes is answered before the writes queued 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   try {
-    const child = spawn(process.execPath, ['-e', client, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['-e', client, String(port), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     const [code] = (await once(child, 'exit')) as [number | null];
@@ -96,5 +105,6 @@ test('a read that arrives behind 64 writes is answered before the writes queued 
     assert.ok(ran.indexOf('r') < 48, `the read ran after ${ran.indexOf('r')} writes`);
   } finally {
     await app.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
