@@ -72,10 +72,11 @@ async function loadEntry(url: string, apiKeys: readonly string[]): Promise<{ acc
  * `load` run while every process's CPU is counted (/proc; nothing is printed without it): what one
  * accepted order cost each part of the system, in ms of CPU, and how busy each part was.
  */
-async function withCpuCost<T extends { accepted: number }>(label: string, instances: ReadonlyArray<{ id: string; pid: number }>, load: () => Promise<T>): Promise<T> {
-  const byPid = new Map(instances.map((i) => [i.pid, i.id.replace(/-\d+$/, '')]));
+async function withCpuCost<T extends { accepted: number }>(label: string, sys: { child: { pid?: number | undefined }; instances: ReadonlyArray<{ id: string; pid: number }> }, load: () => Promise<T>): Promise<T> {
+  const byPid = new Map(sys.instances.map((i) => [i.pid, i.id.replace(/-\d+$/, '')]));
   const group = (pid: number, cmd: string): string | undefined => {
     if (pid === process.pid) return 'load generator';
+    if (pid === sys.child.pid) return 'cluster supervisor';
     if (byPid.has(pid)) return byPid.get(pid);
     if (cmd.startsWith('postgres: ')) return 'postgres';
     if (/^\S*redis-server/.test(cmd)) return 'redis';
@@ -162,11 +163,11 @@ async function measureCluster(intakeBatch: number): Promise<Measured & { databas
     const keys = customers.map((c) => c.apiKey);
     await api.putProduct(sys.adminKey, 'bench-sku', { priceCents: 100, stock: 100_000_000 });
     await placeWhenOrderable(api, cust.apiKey, { items: [{ sku: 'bench-sku', quantity: 1 }], paymentMethod: 'pm_card_visa' });
-    const saga = await withCpuCost('saga running', sys.instances, () => loadEntry(sys.url, keys));
+    const saga = await withCpuCost('saga running', sys, () => loadEntry(sys.url, keys));
     for (const i of downstream) process.kill(i.pid, 'SIGSTOP');
     let intake;
     try {
-      intake = await withCpuCost('other services paused', sys.instances, () => loadEntry(sys.url, keys));
+      intake = await withCpuCost('other services paused', sys, () => loadEntry(sys.url, keys));
     } finally {
       for (const i of downstream) process.kill(i.pid, 'SIGCONT');
     }

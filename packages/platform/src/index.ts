@@ -14,7 +14,7 @@ export { runMigrations } from './db/migrate.ts';
 export { platformMigrations } from './db/platform-migrations.ts';
 export type { PlatformTables } from './db/platform-migrations.ts';
 export type { NewEvent } from './outbox/outbox.ts';
-export { appendToOutbox, currentOutboxHeaders, setOutboxHeaderSource } from './outbox/outbox.ts';
+export { appendToOutbox, currentOutboxHeaders, outboxInsert, setOutboxHeaderSource } from './outbox/outbox.ts';
 export type { OutboxRelay } from './outbox/relay.ts';
 export { createOutboxRelay } from './outbox/relay.ts';
 export { claimInbox, inboxHas } from './inbox/inbox.ts';

@@ -69,13 +69,17 @@ export const orderKey = (id: string) => `order:${id}`;
  */
 export async function saveViews(trx: Kysely<OrdersDb>, rows: readonly OrderRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await trx
+  await viewsUpsert(trx, rows).execute();
+}
+
+/** The upsert `saveViews` runs, not yet run (for `Database.writeTogether`); `rows` must not be empty. */
+export function viewsUpsert(k: Kysely<OrdersDb>, rows: readonly OrderRow[]) {
+  return k
     .insertInto('order_views')
     .values(rows.map(viewRow))
     .onConflict((oc) =>
       oc.column('id').doUpdateSet((eb) => ({ status: eb.ref('excluded.status'), view: eb.ref('excluded.view'), updated_at: eb.ref('excluded.updated_at') })),
-    )
-    .execute();
+    );
 }
 
 export interface ListFilter {

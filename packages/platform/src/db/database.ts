@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { CompiledQuery, Kysely, Transaction } from 'kysely';
 import type { ReplicaRouter } from './replica-router.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -21,6 +21,14 @@ export interface Database<DB = any> {
    * Commit listeners run after a successful commit.
    */
   transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /**
+   * Runs `statements` (built with `db` and `.compile()`d) in order as one transaction and commits:
+   * for writes that need no answer from one another. On PostgreSQL they reach the server together,
+   * one round trip for all of them instead of one each plus begin and commit. The first that fails
+   * rolls every one back and its error is thrown (a unique violation keeps its SQLSTATE, 23505, or
+   * SQLite's SQLITE_CONSTRAINT_*). Commit listeners run after the commit.
+   */
+  writeTogether(statements: readonly CompiledQuery[]): Promise<void>;
   /** Called after every successful commit (e.g. to wake the outbox relay). */
   onCommit(listener: () => void): void;
   close(): Promise<void>;

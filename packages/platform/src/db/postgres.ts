@@ -3,7 +3,8 @@ import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
 import type { Database, Migration } from './database.ts';
 import { runMigrations } from './migrate.ts';
 import type { DependencyPolicy } from '../resilience/dependency-policy.ts';
-import { resilientPgPool } from '../resilience/resilient-pg-pool.ts';
+import { resilientPgPool, type GuardedPoolClient } from '../resilience/resilient-pg-pool.ts';
+import { PgBatch } from './pg-batch.ts';
 import { createReplicaRouter, type ReplicaStats } from './replica-router.ts';
 import { createStatementNames } from './statement-names.ts';
 import { SpanKind, withSpan } from '../observability/spans.ts';
@@ -63,13 +64,29 @@ function pool(url: string, opts: PostgresOptions, policy: DependencyPolicy | und
   return policy ? resilientPgPool(p, policy, createStatementNames()) : p;
 }
 
+/** The statements as one PgBatch on a connection of `p` (under the pool's policy when it has one). */
+async function runBatch(p: PostgresPool, statements: ReadonlyArray<{ sql: string; parameters: readonly unknown[] }>): Promise<void> {
+  const client = await p.connect();
+  try {
+    const batch = new PgBatch(statements, types);
+    if ('runBatch' in client) await (client as GuardedPoolClient).runBatch(batch);
+    else {
+      client.query(batch as never);
+      await batch.done;
+    }
+  } finally {
+    client.release();
+  }
+}
+
 /**
  * Opens a service's PostgreSQL database (primary pool, and a replica pool when `replicaUrl` is
  * set) and applies its migrations under an advisory lock, so several instances may start at once.
  * @throws the driver's error when the database cannot be reached or a migration fails.
  */
 export async function openPostgresDatabase<DB>(opts: PostgresOptions): Promise<Database<DB>> {
-  const primary = new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool(opts.url, opts, opts.policy) }) });
+  const primaryPool = pool(opts.url, opts, opts.policy);
+  const primary = new Kysely<DB>({ dialect: new PostgresDialect({ pool: primaryPool }) });
   // A replica that does not answer fast is skipped (the primary answers), so its connect timeout is short.
   const replica = opts.replicaUrl ? new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool(opts.replicaUrl, opts, opts.replicaPolicy, 2_000) }) }) : undefined;
   try {
@@ -96,6 +113,10 @@ export async function openPostgresDatabase<DB>(opts: PostgresOptions): Promise<D
       const out = await withSpan(txName, { kind: SpanKind.CLIENT, attributes: txAttributes }, () => primary.transaction().execute(fn));
       for (const l of listeners) l();
       return out;
+    },
+    async writeTogether(statements) {
+      await withSpan(txName, { kind: SpanKind.CLIENT, attributes: txAttributes }, () => runBatch(primaryPool, statements));
+      for (const l of listeners) l();
     },
     onCommit(l) {
       listeners.push(l);

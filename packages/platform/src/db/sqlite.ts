@@ -84,15 +84,22 @@ export async function openSqliteDatabase<DB>(opts: SqliteOptions): Promise<Datab
   const listeners: Array<() => void> = [];
   const dbName = opts.name ?? basename(opts.file).replace(/\.db$/, '');
   const txName = `db.transaction ${dbName}`;
+  const txAttributes = { 'db.system': 'sqlite', 'db.namespace': dbName };
+  const transaction: Database<DB>['transaction'] = async (fn) => {
+    const out = await withSpan(txName, { kind: SpanKind.CLIENT, attributes: txAttributes }, () => session.transaction(fn));
+    for (const l of listeners) l();
+    return out;
+  };
   return {
     dialect: 'sqlite',
     db,
     read: db,
-    async transaction(fn) {
-      const out = await withSpan(txName, { kind: SpanKind.CLIENT, attributes: { 'db.system': 'sqlite', 'db.namespace': dbName } }, () => session.transaction(fn));
-      for (const l of listeners) l();
-      return out;
-    },
+    transaction,
+    // SQLite answers within the call: sending statements together saves nothing, so they run one by one in a transaction.
+    writeTogether: (statements) =>
+      transaction(async (trx) => {
+        for (const s of statements) await trx.executeQuery(s);
+      }),
     onCommit(l) {
       listeners.push(l);
     },

@@ -30,6 +30,16 @@ export function setOutboxHeaderSource(fn: () => Record<string, string>): void {
  */
 export async function appendToOutbox(trx: Kysely<any>, events: readonly NewEvent[]): Promise<EventEnvelope[]> {
   if (events.length === 0) return [];
+  const { insert, envelopes } = outboxInsert(trx, events);
+  await insert.execute();
+  return envelopes;
+}
+
+/**
+ * The insert that appends `events` to the outbox, not yet run (for `Database.writeTogether`, with
+ * the state change the events describe), and the envelopes it writes. `events` must not be empty.
+ */
+export function outboxInsert(k: Kysely<any>, events: readonly NewEvent[]) {
   const headers = headerSource();
   const now = new Date().toISOString();
   const envelopes: EventEnvelope[] = events.map((e) => {
@@ -46,21 +56,18 @@ export async function appendToOutbox(trx: Kysely<any>, events: readonly NewEvent
       headers: e.headers ?? headers,
     };
   });
-  await (trx as Kysely<PlatformTables>)
-    .insertInto('outbox')
-    .values(
-      envelopes.map((e) => ({
-        id: e.id,
-        type: e.type,
-        subject: e.subject,
-        version: e.version,
-        source: e.source,
-        key: e.key,
-        data: JSON.stringify(e.data),
-        headers: JSON.stringify(e.headers),
-        occurred_at: e.occurredAt,
-      })),
-    )
-    .execute();
-  return envelopes;
+  const insert = (k as Kysely<PlatformTables>).insertInto('outbox').values(
+    envelopes.map((e) => ({
+      id: e.id,
+      type: e.type,
+      subject: e.subject,
+      version: e.version,
+      source: e.source,
+      key: e.key,
+      data: JSON.stringify(e.data),
+      headers: JSON.stringify(e.headers),
+      occurred_at: e.occurredAt,
+    })),
+  );
+  return { insert, envelopes };
 }

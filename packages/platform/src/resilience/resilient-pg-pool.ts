@@ -4,6 +4,12 @@ import type { DependencyPolicy } from './dependency-policy.ts';
 import { AppError } from '../errors.ts';
 import { resilienceErrors } from './resilience-errors.ts';
 import type { StatementNames } from '../db/statement-names.ts';
+import type { BatchResult, PgBatch } from '../db/pg-batch.ts';
+
+/** A checked-out connection as Kysely takes it, which also runs a batch (see PgBatch) under the same guard as a statement. */
+export interface GuardedPoolClient extends PostgresPoolClient {
+  runBatch(batch: PgBatch): Promise<BatchResult[]>;
+}
 
 /**
  * Errors that say PostgreSQL is unwell, as opposed to answers about the data: no SQLSTATE (the
@@ -48,17 +54,14 @@ export function resilientPgPool(pool: pg.Pool, policy: DependencyPolicy, names?:
   };
 }
 
-function guardedClient(client: pg.PoolClient, policy: DependencyPolicy, names: StatementNames | undefined): PostgresPoolClient {
+function guardedClient(client: pg.PoolClient, policy: DependencyPolicy, names: StatementNames | undefined): GuardedPoolClient {
   let broken: unknown;
-  const query = async (sql: string, parameters: ReadonlyArray<unknown>) => {
+  const guard = async <T>(run: () => Promise<T>, onError?: (error: unknown) => void): Promise<T> => {
     if (broken) throw broken;
-    // Statements without parameters (begin, commit) go as simple queries, unnamed.
-    const name = parameters.length > 0 ? names?.nameFor(sql) : undefined;
     try {
-      return await policy.execute(() => (name ? client.query({ name, text: sql, values: parameters as unknown[] }) : client.query(sql, parameters as unknown[])), { bulkhead: false });
+      return await policy.execute(run, { bulkhead: false });
     } catch (error) {
-      // "cached plan must not change result type": a table changed under a prepared statement.
-      if (name && sqlState(error) === '0A000') names!.forget(sql);
+      onError?.(error);
       // The statement may still run on the server, or the connection is gone: nothing more on it.
       const surfaced = unavailable(error, policy.dependency);
       // A statement cancelled by `statement_timeout` (57014) leaves a usable connection.
@@ -66,9 +69,23 @@ function guardedClient(client: pg.PoolClient, policy: DependencyPolicy, names: S
       throw surfaced;
     }
   };
+  const query = (sql: string, parameters: ReadonlyArray<unknown>) => {
+    // Statements without parameters (begin, commit) go as simple queries, unnamed.
+    const name = parameters.length > 0 ? names?.nameFor(sql) : undefined;
+    return guard(
+      () => (name ? client.query({ name, text: sql, values: parameters as unknown[] }) : client.query(sql, parameters as unknown[])),
+      // "cached plan must not change result type": a table changed under a prepared statement.
+      (error) => name && sqlState(error) === '0A000' && names!.forget(sql),
+    );
+  };
   return {
     query: ((sqlOrCursor: unknown, parameters?: ReadonlyArray<unknown>) =>
       typeof sqlOrCursor === 'string' ? query(sqlOrCursor, parameters ?? []) : client.query(sqlOrCursor as pg.Submittable)) as unknown as PostgresPoolClient['query'],
+    runBatch: (batch) =>
+      guard(() => {
+        client.query(batch);
+        return batch.done;
+      }),
     release: (destroy) => client.release(destroy || broken !== undefined ? true : undefined),
   };
 }
