@@ -330,6 +330,10 @@ export async function createNatsBroker(opts: NatsBrokerOptions): Promise<Broker>
     name: `orderflow-${process.pid}`,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
+    // Without it every publish and request builds two Error objects up front (their stacks kept in
+    // case the call fails): 3.5 % of an orders instance's CPU at full intake. A failed call still
+    // says what failed; its stack then ends in the client.
+    noAsyncTraces: true,
   });
   const jsm = await jetstreamManager(nc);
   return new NatsBroker(nc, jsm, jetstream(nc), opts);
