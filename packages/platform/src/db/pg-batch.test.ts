@@ -1,6 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sql, type Generated, type Kysely } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 import { openPostgresDatabase } from './postgres.ts';
 import { ensureServiceDatabase } from './pg-provision.ts';
 import type { Database, Migration } from './database.ts';
@@ -82,45 +82,6 @@ test('writeTogether on PostgreSQL: a failing statement rolls back the ones befor
     // A batch of one and a batch of none.
     await db.writeTogether([]);
     assert.equal(commits, 3);
-  } finally {
-    await db.close();
-  }
-});
-
-test('a transaction on the guarded pool: begin goes with the first statement, and commit, rollback, a failing first statement and an empty transaction behave as with begin sent alone', async () => {
-  const db = await open('begin');
-  try {
-    await db.transaction(async (trx) => {
-      await trx.insertInto('notes').values({ id: 1, body: 'first' }).execute();
-      await trx.insertInto('notes').values({ id: 2, body: 'second' }).execute();
-      // Still inside the transaction the begin opened: the server says so.
-      const { rows } = await sql<{ open: boolean }>`select now() = statement_timestamp() as open`.execute(trx);
-      assert.equal(rows[0]!.open, false, 'now() is the transaction start, before this statement');
-    });
-    const rows = await db.db.selectFrom('notes').select(['id', 'tx']).orderBy('id').execute();
-    assert.deepEqual(rows.map((r) => r.id), [1, 2]);
-    assert.equal(new Set(rows.map((r) => r.tx)).size, 1, 'both rows in one transaction');
-
-    await assert.rejects(
-      db.transaction(async (trx) => {
-        await trx.insertInto('notes').values({ id: 3, body: 'rolled back' }).execute();
-        throw new Error('changed my mind');
-      }),
-      /changed my mind/,
-    );
-    await assert.rejects(
-      db.transaction(async (trx) => {
-        await trx.insertInto('notes').values({ id: 1, body: 'taken' }).execute();
-      }),
-      (e: { code?: string }) => e.code === '23505',
-    );
-    assert.equal(await db.transaction(async () => 'nothing to do'), 'nothing to do');
-    // A select first, then a write that depends on it: the pool's one connection is fine after all of the above.
-    await db.transaction(async (trx) => {
-      const n = await trx.selectFrom('notes').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      await trx.insertInto('notes').values({ id: 10 + Number(n.n), body: 'after' }).execute();
-    });
-    assert.deepEqual((await db.db.selectFrom('notes').select('id').orderBy('id').execute()).map((r) => r.id), [1, 2, 12]);
   } finally {
     await db.close();
   }

@@ -10,11 +10,9 @@ export interface BatchStatement {
 export interface BatchResult {
   rows: Array<Record<string, unknown>>;
   rowCount: number;
-  /** The command tag's verb: INSERT, UPDATE, SELECT, BEGIN… */
-  command: string;
 }
 
-export interface TypeSource {
+interface TypeSource {
   getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown;
 }
 
@@ -49,7 +47,7 @@ export class PgBatch implements pg.Submittable {
   private resolve!: (r: BatchResult[]) => void;
   private reject!: (e: unknown) => void;
   private readonly results: BatchResult[] = [];
-  private current: BatchResult = { rows: [], rowCount: 0, command: '' };
+  private current: BatchResult = { rows: [], rowCount: 0 };
   private fields: Field[] = [];
   private parsers: Array<(value: string) => unknown> = [];
   private settled = false;
@@ -97,16 +95,15 @@ export class PgBatch implements pg.Submittable {
   handleCommandComplete(msg: { text: string }): void {
     const count = /(\d+)$/.exec(msg.text);
     this.current.rowCount = count ? Number(count[1]) : 0;
-    this.current.command = msg.text.split(' ', 1)[0]!;
     this.results.push(this.current);
-    this.current = { rows: [], rowCount: 0, command: '' };
+    this.current = { rows: [], rowCount: 0 };
     this.fields = [];
     this.parsers = [];
   }
 
   handleEmptyQuery(): void {
     this.results.push(this.current);
-    this.current = { rows: [], rowCount: 0, command: '' };
+    this.current = { rows: [], rowCount: 0 };
   }
 
   /** The server skips what follows up to the Sync and answers ReadyForQuery to the client alone. */

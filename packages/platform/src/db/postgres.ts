@@ -61,7 +61,7 @@ function pool(url: string, opts: PostgresOptions, policy: DependencyPolicy | und
   // The same for a client that is checked out (inside a transaction, between two statements) when
   // the server goes: its next statement fails, the pool drops it on release, the process lives on.
   p.on('connect', (client) => client.on('error', (e) => opts.onPoolError?.(e)));
-  return policy ? resilientPgPool(p, policy, createStatementNames(), types) : p;
+  return policy ? resilientPgPool(p, policy, createStatementNames()) : p;
 }
 
 /** The statements as one PgBatch on a connection of `p` (under the pool's policy when it has one). */

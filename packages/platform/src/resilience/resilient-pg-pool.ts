@@ -4,7 +4,7 @@ import type { DependencyPolicy } from './dependency-policy.ts';
 import { AppError } from '../errors.ts';
 import { resilienceErrors } from './resilience-errors.ts';
 import type { StatementNames } from '../db/statement-names.ts';
-import { PgBatch, type BatchResult, type TypeSource } from '../db/pg-batch.ts';
+import type { BatchResult, PgBatch } from '../db/pg-batch.ts';
 
 /** A checked-out connection as Kysely takes it, which also runs a batch (see PgBatch) under the same guard as a statement. */
 export interface GuardedPoolClient extends PostgresPoolClient {
@@ -31,7 +31,7 @@ export function isPostgresOutage(error: unknown): boolean {
  * was taken with the connection). A connection whose statement ran out of budget or lost its
  * server is destroyed on release, never handed to the next caller mid-transaction.
  */
-export function resilientPgPool(pool: pg.Pool, policy: DependencyPolicy, names?: StatementNames, types?: TypeSource): PostgresPool {
+export function resilientPgPool(pool: pg.Pool, policy: DependencyPolicy, names?: StatementNames): PostgresPool {
   return {
     // An idle pooled connection is handed out without touching the server, so its success says
     // nothing about the server's health: only new connections count for the breaker.
@@ -46,7 +46,7 @@ export function resilientPgPool(pool: pg.Pool, policy: DependencyPolicy, names?:
             client.release();
             throw resilienceErrors.create('DEPENDENCY_TIMEOUT', `${policy.dependency}: connection came after the budget`, { extensions: { dependency: policy.dependency } });
           }
-          return guardedClient(client, policy, names, types);
+          return guardedClient(client, policy, names);
         },
         { observe: pool.idleCount === 0 },
       ),
@@ -54,19 +54,8 @@ export function resilientPgPool(pool: pg.Pool, policy: DependencyPolicy, names?:
   };
 }
 
-/** How a transaction opens: Kysely's `begin`, or `start transaction isolation level …`. */
-const BEGIN = /^\s*(begin|start\s+transaction)\b/i;
-const END = /^\s*(commit|rollback)\s*$/i;
-
-/**
- * With `types` (the pool's type parsers), a transaction's `begin` is not sent on its own: it is
- * held and goes to the server together with the transaction's first statement, in one round trip
- * (a PgBatch of the two; PostgreSQL takes no lock and no snapshot at `begin`, so nothing changes
- * but the wait). A transaction that ends before any statement sends nothing.
- */
-function guardedClient(client: pg.PoolClient, policy: DependencyPolicy, names: StatementNames | undefined, types: TypeSource | undefined): GuardedPoolClient {
+function guardedClient(client: pg.PoolClient, policy: DependencyPolicy, names: StatementNames | undefined): GuardedPoolClient {
   let broken: unknown;
-  let heldBegin: string | undefined;
   const guard = async <T>(run: () => Promise<T>, onError?: (error: unknown) => void): Promise<T> => {
     if (broken) throw broken;
     try {
@@ -80,24 +69,8 @@ function guardedClient(client: pg.PoolClient, policy: DependencyPolicy, names: S
       throw surfaced;
     }
   };
-  const query = async (sql: string, parameters: ReadonlyArray<unknown>): Promise<unknown> => {
-    if (types && parameters.length === 0 && BEGIN.test(sql)) {
-      if (broken) throw broken;
-      heldBegin = sql;
-      return { command: 'BEGIN', rowCount: null, rows: [] };
-    }
-    if (heldBegin !== undefined) {
-      const begin = heldBegin;
-      heldBegin = undefined;
-      if (parameters.length === 0 && END.test(sql)) return { command: sql.trim().toUpperCase(), rowCount: null, rows: [] };
-      const batch = new PgBatch([{ sql: begin, parameters: [] }, { sql, parameters }], types!);
-      const [, result] = await guard(() => {
-        client.query(batch);
-        return batch.done;
-      });
-      return result;
-    }
-    // Statements without parameters (commit, rollback) go as simple queries, unnamed.
+  const query = (sql: string, parameters: ReadonlyArray<unknown>) => {
+    // Statements without parameters (begin, commit) go as simple queries, unnamed.
     const name = parameters.length > 0 ? names?.nameFor(sql) : undefined;
     return guard(
       () => (name ? client.query({ name, text: sql, values: parameters as unknown[] }) : client.query(sql, parameters as unknown[])),
@@ -113,10 +86,7 @@ function guardedClient(client: pg.PoolClient, policy: DependencyPolicy, names: S
         client.query(batch);
         return batch.done;
       }),
-    release: (destroy) => {
-      heldBegin = undefined;
-      client.release(destroy || broken !== undefined ? true : undefined);
-    },
+    release: (destroy) => client.release(destroy || broken !== undefined ? true : undefined),
   };
 }
 
