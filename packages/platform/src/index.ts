@@ -17,7 +17,7 @@ export type { NewEvent } from './outbox/outbox.ts';
 export { appendToOutbox, currentOutboxHeaders, outboxInsert, setOutboxHeaderSource } from './outbox/outbox.ts';
 export type { OutboxRelay } from './outbox/relay.ts';
 export { createOutboxRelay } from './outbox/relay.ts';
-export { claimInbox, inboxHas } from './inbox/inbox.ts';
+export { claimInbox, inboxHas, inboxInsert } from './inbox/inbox.ts';
 export type { Broker, DeliveredMessage, MessageHandler, SubscribeOptions, DeadLetter, ConsumerStats } from './broker/broker.ts';
 export { isDependencyOutage, isNonRetryable, subjectMatches } from './broker/broker.ts';
 export { createEmbeddedBroker } from './broker/embedded-broker.ts';

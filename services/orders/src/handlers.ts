@@ -2,7 +2,7 @@ import type { PaymentDeclined, PaymentFailed, PaymentSucceeded, ProductUpserted,
 import { claimInbox, type Cache, type Database, type DeliveredMessage, type Logger } from '@orderflow/platform';
 import type { OrdersDb } from './schema.ts';
 import type { OrderInput } from './order.ts';
-import { applyToOrder } from './apply.ts';
+import { applyReplyTogether, applyToOrder } from './apply.ts';
 import { orderErrors } from './errors.ts';
 import { orderKey } from './read-model.ts';
 
@@ -37,6 +37,10 @@ export function toInput(m: DeliveredMessage): { orderId: string; input: OrderInp
 export function onSagaReply(db: Database<OrdersDb>, log: Logger, cache: Cache) {
   return async (m: DeliveredMessage): Promise<void> => {
     const { orderId, input } = toInput(m);
+    if (await applyReplyTogether(db, CONSUMER, m.id, orderId, input)) {
+      await cache.invalidate(orderKey(orderId));
+      return;
+    }
     const applied = await db.transaction(async (trx) => {
       if (!(await claimInbox(trx, CONSUMER, m.id))) return false;
       const r = await applyToOrder(trx, orderId, input);

@@ -76,19 +76,32 @@ export async function loadOrder(db: Kysely<OrdersDb>, id: string): Promise<{ row
  * concurrent change fail (undefined) instead of being overwritten.
  */
 export async function saveState(db: Kysely<OrdersDb>, id: string, expected: string, state: OrderState): Promise<OrderRow | undefined> {
+  return db.updateTable('orders').set(stateColumns(state, new Date().toISOString())).where('id', '=', id).where('status', '=', expected).returningAll().executeTakeFirst();
+}
+
+/** The columns a state sets; the rest of the row stays as it is. */
+function stateColumns(state: OrderState, now: string) {
   const pricing = 'pricing' in state ? state.pricing : undefined;
-  const r = await db
+  return {
+    status: state.status,
+    cancellation_reason: state.status === 'cancelled' ? state.reason : null,
+    ...(pricing ? { priced_lines: JSON.stringify(pricing.lines), total_cents: pricing.totalCents, currency: pricing.currency } : {}),
+    ...('paymentIntentId' in state && state.paymentIntentId ? { payment_intent_id: state.paymentIntentId } : {}),
+    updated_at: now,
+  };
+}
+
+/**
+ * `saveState`'s change to `row`, not yet run (for `Database.writeTogether`), and the row as it will
+ * be. The guard cannot be a WHERE here (an update of no row is no error, and the statements sent
+ * with it would still run): over any status but `row.status` the update writes a null status, which
+ * the column refuses, so a concurrent change fails the whole batch instead of being overwritten.
+ */
+export function stateUpdate(k: Kysely<OrdersDb>, row: OrderRow, state: OrderState) {
+  const columns = stateColumns(state, new Date().toISOString());
+  const update = k
     .updateTable('orders')
-    .set({
-      status: state.status,
-      cancellation_reason: state.status === 'cancelled' ? state.reason : null,
-      ...(pricing ? { priced_lines: JSON.stringify(pricing.lines), total_cents: pricing.totalCents, currency: pricing.currency } : {}),
-      ...('paymentIntentId' in state && state.paymentIntentId ? { payment_intent_id: state.paymentIntentId } : {}),
-      updated_at: new Date().toISOString(),
-    })
-    .where('id', '=', id)
-    .where('status', '=', expected)
-    .returningAll()
-    .executeTakeFirst();
-  return r;
+    .set((eb) => ({ ...columns, status: eb.case().when('status', '=', row.status).then(state.status).else(null).end() as unknown as string }))
+    .where('id', '=', row.id);
+  return { update, after: { ...row, ...columns } as OrderRow };
 }

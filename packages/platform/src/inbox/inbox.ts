@@ -7,12 +7,19 @@ import type { PlatformTables } from '../db/platform-migrations.ts';
  * event is applied once.
  */
 export async function claimInbox(trx: Kysely<any>, consumer: string, messageId: string): Promise<boolean> {
-  const r = await (trx as Kysely<PlatformTables>)
-    .insertInto('inbox')
-    .values({ consumer, message_id: messageId, processed_at: new Date().toISOString() })
+  const r = await inboxInsert(trx, consumer, messageId)
     .onConflict((oc) => oc.columns(['consumer', 'message_id']).doNothing())
     .executeTakeFirst();
   return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+}
+
+/**
+ * The inbox record of `messageId`, not yet run, and without `on conflict`: sent with a handler's
+ * writes (`Database.writeTogether`), a message already processed fails them all with a unique
+ * violation, so nothing is applied twice.
+ */
+export function inboxInsert(k: Kysely<any>, consumer: string, messageId: string) {
+  return (k as Kysely<PlatformTables>).insertInto('inbox').values({ consumer, message_id: messageId, processed_at: new Date().toISOString() });
 }
 
 /** True when `consumer` has already processed `messageId` (a read before an outside call). */
