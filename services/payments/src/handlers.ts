@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { OrderCancelled, PaymentRequested, RefundRequired } from '@orderflow/contracts';
-import { appendToOutbox, claimInbox, inboxHas, isNonRetryable, type Database, type DeliveredMessage } from '@orderflow/platform';
+import { appendToOutbox, claimInbox, inboxHas, inboxInsert, isNonRetryable, outboxInsert, type Database, type DeliveredMessage, type NewEvent } from '@orderflow/platform';
 import type { PaymentProvider, ChargeResult } from '@orderflow/platform';
 import type { PaymentsDb } from './schema.ts';
 import { chargeKey, refundKey } from './keys.ts';
@@ -34,7 +34,7 @@ export function onPaymentRequested(db: Database<PaymentsDb>, provider: PaymentPr
       await db.transaction(async (trx) => void (await claimInbox(trx, CONSUMER, m.id)));
       return;
     }
-    let result: ChargeResult | { outcome: 'failed'; code: string; message: string };
+    let result: ChargeOutcome;
     try {
       result = await provider.charge({ orderId: req.orderId, amountCents: req.amountCents, currency: req.currency, paymentMethod: req.paymentMethod, idempotencyKey: chargeKey(req.orderId) });
     } catch (error) {
@@ -42,41 +42,86 @@ export function onPaymentRequested(db: Database<PaymentsDb>, provider: PaymentPr
       const e = error as { code?: string; message?: string };
       result = { outcome: 'failed', code: e.code ?? 'PAYMENT_PROVIDER_REJECTED', message: e.message ?? 'rejected' };
     }
+    // The row read before the call still holds unless a cancel came meanwhile, which the guard catches.
+    if (await recordChargeTogether(db, m.id, req, result, before?.cancelled ?? 0)) return;
     await db.transaction(async (trx) => {
       if (!(await claimInbox(trx, CONSUMER, m.id))) return;
-      const now = new Date().toISOString();
       const current = await row(trx, req.orderId);
-      const cancelled = current?.cancelled ?? 0;
-      const status = result.outcome === 'succeeded' ? (cancelled ? 'refund_pending' : 'succeeded') : result.outcome;
-      const values = {
-        order_id: req.orderId,
-        status,
-        amount_cents: req.amountCents,
-        currency: req.currency,
-        payment_intent_id: result.outcome === 'succeeded' ? result.paymentIntentId : null,
-        cancelled,
-        refund_id: null,
-        updated_at: now,
-      };
-      await trx
-        .insertInto('payments')
-        .values(values)
-        .onConflict((oc) => oc.column('order_id').doUpdateSet({ status, payment_intent_id: values.payment_intent_id, amount_cents: values.amount_cents, currency: values.currency, updated_at: now }))
-        .execute();
-      if (result.outcome === 'succeeded') {
-        if (cancelled) {
-          // Cancelled while the charge was in flight: compensate instead of confirming.
-          await appendToOutbox(trx, [{ type: 'RefundRequired', key: req.orderId, data: { orderId: req.orderId, paymentIntentId: result.paymentIntentId } }]);
-        } else {
-          await appendToOutbox(trx, [{ type: 'PaymentSucceeded', key: req.orderId, data: { orderId: req.orderId, paymentIntentId: result.paymentIntentId, amountCents: result.amountCents, currency: result.currency } }]);
-        }
-      } else if (result.outcome === 'declined') {
-        await appendToOutbox(trx, [{ type: 'PaymentDeclined', key: req.orderId, data: { orderId: req.orderId, code: result.code } }]);
-      } else {
-        await appendToOutbox(trx, [{ type: 'PaymentFailed', key: req.orderId, data: { orderId: req.orderId, code: result.code, message: result.message } }]);
-      }
+      const { values, event } = chargeRecord(req, result, current?.cancelled ?? 0);
+      await upsertPayment(trx, values).execute();
+      await appendToOutbox(trx, [event]);
     });
   };
+}
+
+type ChargeOutcome = ChargeResult | { outcome: 'failed'; code: string; message: string };
+
+/** The payment row a charge's outcome writes and the event it replies with, given whether the order was cancelled meanwhile. */
+function chargeRecord(req: PaymentRequested, result: ChargeOutcome, cancelled: number) {
+  const status = result.outcome === 'succeeded' ? (cancelled ? 'refund_pending' : 'succeeded') : result.outcome;
+  const values = {
+    order_id: req.orderId,
+    status,
+    amount_cents: req.amountCents,
+    currency: req.currency,
+    payment_intent_id: result.outcome === 'succeeded' ? result.paymentIntentId : null,
+    cancelled,
+    refund_id: null,
+    updated_at: new Date().toISOString(),
+  };
+  const orderId = req.orderId;
+  const event: NewEvent =
+    result.outcome === 'succeeded'
+      ? cancelled
+        ? // Cancelled while the charge was in flight: compensate instead of confirming.
+          { type: 'RefundRequired', key: orderId, data: { orderId, paymentIntentId: result.paymentIntentId } }
+        : { type: 'PaymentSucceeded', key: orderId, data: { orderId, paymentIntentId: result.paymentIntentId, amountCents: result.amountCents, currency: result.currency } }
+      : result.outcome === 'declined'
+        ? { type: 'PaymentDeclined', key: orderId, data: { orderId, code: result.code } }
+        : { type: 'PaymentFailed', key: orderId, data: { orderId, code: result.code, message: result.message } };
+  return { values, event };
+}
+
+type PaymentValues = ReturnType<typeof chargeRecord>['values'];
+
+/**
+ * The payment row written over whatever is there. With `guardCancelled`, a row whose `cancelled`
+ * is not that value gets a null status, which the column refuses: the write fails instead of
+ * deciding on a cancel it did not see.
+ */
+function upsertPayment(k: Kysely<PaymentsDb>, values: PaymentValues, guardCancelled?: number) {
+  return k
+    .insertInto('payments')
+    .values(values)
+    .onConflict((oc) =>
+      oc.column('order_id').doUpdateSet((eb) => ({
+        status:
+          guardCancelled === undefined
+            ? values.status
+            : (eb.case().when('payments.cancelled', '=', guardCancelled).then(values.status).else(null).end() as unknown as string),
+        payment_intent_id: values.payment_intent_id,
+        amount_cents: values.amount_cents,
+        currency: values.currency,
+        updated_at: values.updated_at,
+      })),
+    );
+}
+
+/**
+ * The charge's outcome recorded the quick way: the inbox record, the payment row (guarded on the
+ * `cancelled` read before the call) and the reply sent together (`writeTogether`: one round trip
+ * on PostgreSQL instead of six). False when the batch failed — the message was processed already
+ * (the inbox record's unique violation), or a cancel arrived during the call (the guard) — and
+ * the transaction path must decide.
+ */
+async function recordChargeTogether(db: Database<PaymentsDb>, messageId: string, req: PaymentRequested, result: ChargeOutcome, cancelled: number): Promise<boolean> {
+  const { values, event } = chargeRecord(req, result, cancelled);
+  try {
+    await db.writeTogether([inboxInsert(db.db, CONSUMER, messageId).compile(), upsertPayment(db.db, values, cancelled).compile(), outboxInsert(db.db, [event]).insert.compile()]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Marks the order cancelled here; a charge that already succeeded is refunded (via RefundRequired). */
