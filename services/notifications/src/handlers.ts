@@ -1,5 +1,5 @@
 import type { OrderCancelled, OrderConfirmed } from '@orderflow/contracts';
-import { claimInbox, defineErrors, faultPoint, resilienceErrors, type Database, type DeliveredMessage, type Logger, type Mailer, type SendGuard } from '@orderflow/platform';
+import { defineErrors, inboxInsert, faultPoint, resilienceErrors, type Database, type DeliveredMessage, type Logger, type Mailer, type SendGuard } from '@orderflow/platform';
 import type { NotificationsDb } from './schema.ts';
 import { cancellationMail, confirmationMail } from './compose.ts';
 
@@ -81,10 +81,13 @@ export function onOrderFinished(db: Database<NotificationsDb>, mailer: Mailer, o
       }
       faultPoint('mail.after-reply-before-record');
     }
-    // Sent now, sent before, or claimed by a sender that died after its claim: recorded as sent.
-    await db.transaction(async (trx) => {
-      await trx.updateTable('emails').set({ status: 'sent' }).where('order_id', '=', d.orderId).where('outcome', '=', outcome).execute();
-      await claimInbox(trx, CONSUMER, m.id);
-    });
+    // Sent now, sent before, or claimed by a sender that died after its claim: recorded as sent,
+    // with the inbox record, in one transaction sent in one go (one round trip on PostgreSQL).
+    await db.writeTogether([
+      db.db.updateTable('emails').set({ status: 'sent' }).where('order_id', '=', d.orderId).where('outcome', '=', outcome).compile(),
+      inboxInsert(db.db, CONSUMER, m.id)
+        .onConflict((oc) => oc.columns(['consumer', 'message_id']).doNothing())
+        .compile(),
+    ]);
   };
 }
